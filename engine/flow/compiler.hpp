@@ -1,0 +1,133 @@
+// Compiles one function (a handler, a class initializer, a module-level expression) from the
+// flow's JSON into bytecode: names become slots, expressions are parsed and type-checked once,
+// and nodes are compiled by their registered NodeKind.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flow/node_kind.hpp"
+#include "lang/ast.hpp"
+#include "lang/builtins.hpp"
+#include "runtime/program.hpp"
+#include "support/diagnostics.hpp"
+
+namespace flowd {
+
+// What every function compiler of one flow shares.
+struct ModuleContext {
+  Program& program;
+  Diagnostics& diags;
+  const NodeRegistry& registry;
+  BuiltinTable builtins;
+  explicit ModuleContext(Program& p, Diagnostics& d, const NodeRegistry& r)
+      : program(p), diags(d), registry(r), builtins(p) {}
+  const Type* class_type(std::string_view name) const;
+  const Type* resolve_type(const std::string& text, const std::string& pointer);
+  int global_index(std::string_view name) const;
+};
+
+// A local whose type is narrowed inside a branch (`if x is error`).
+struct Narrowing {
+  int slot = -1;
+  std::string name;
+  const Type* when_true = nullptr;
+  const Type* when_false = nullptr;
+};
+
+class FunctionCompiler {
+ public:
+  FunctionCompiler(ModuleContext& module, Function& fn, const ClassInfo* self_class, const Type* return_type);
+
+  // ---- context
+  Program& program() { return module_.program; }
+  TypeTable& types() { return *module_.program.types; }
+  Diagnostics& diags() { return module_.diags; }
+  const Type* return_type() const { return return_type_; }
+  const NodeRegistry& registry() const { return module_.registry; }
+
+  // ---- fields of a node (reports E101/E102 and returns nullopt / null when missing or wrong)
+  const Json* field(const NodeSpec& n, std::string_view key, bool required, Json::value_t expected);
+  std::optional<std::string> string_field(const NodeSpec& n, std::string_view key, bool required);
+  std::optional<std::string> identifier_field(const NodeSpec& n, std::string_view key, bool required);
+  bool bool_field(const NodeSpec& n, std::string_view key, bool default_value);
+  // A "type" field; "var" or absent gives null with ok = true.
+  const Type* type_field(const NodeSpec& n, std::string_view key, bool& ok);
+  // Warns about keys that look like misspellings of known ones.
+  void check_keys(const NodeSpec& n, const std::vector<std::string_view>& known);
+
+  // ---- expressions: each leaves exactly one value on the operand stack
+  // Compiles the expression string at n[key]; checks it is assignable to `expected` (if given).
+  // Returns its static type, or null when an error was reported.
+  const Type* expression_field(const NodeSpec& n, std::string_view key, const Type* expected);
+  const Type* condition_field(const NodeSpec& n, std::string_view key, Narrowing* narrowing);
+  // A call written as a node: function name and named arguments as a JSON object of expressions.
+  const Type* named_call(const NodeSpec& n, std::string_view function_key, std::string_view args_key);
+  // Binds the value on the stack to n["variable"] (declared with n["type"]), or pops it.
+  // `check` first returns an error value from the function. Reports when an error would be dropped.
+  void bind_result(const NodeSpec& n, const Type* t, bool check, bool must_handle_error);
+  // Assignment target at n[target_key] = expression at n[expr_key].
+  void assignment(const NodeSpec& n, std::string_view target_key, std::string_view expr_key);
+
+  // ---- locals and scopes
+  int declare_local(const NodeSpec& n, std::string_view key, const std::string& name, const Type* type);
+  void begin_scope();
+  void end_scope();
+  void narrow(const Narrowing& nr, bool when_true);
+
+  // ---- code
+  int emit(Op op, int a = 0, int b = 0, int u8 = 0);
+  int here() const { return static_cast<int>(fn_.code.size()); }
+  void patch_jump(int at, int target) { fn_.code[static_cast<std::size_t>(at)].b = target; }
+  // Compiles the node list at n[key] in a new scope. Returns true when it always returns.
+  bool block(const NodeSpec& n, std::string_view key, bool required);
+  // Compiles a whole function body (the node list at n["nodes"]) and its implicit return.
+  void body(const NodeSpec& fn_spec);
+  int constant(Value v);
+  // Loop bookkeeping for BREAK/CONTINUE (the flow-language issue extends this).
+  struct Loop { int continue_target; std::vector<int> break_jumps; std::size_t scope_depth; };
+  std::vector<Loop>& loops() { return loops_; }
+
+ private:
+  struct Local { std::string name; int slot; const Type* type; };
+  struct ExprCtx { const NodeSpec* node; std::string_view key; std::string_view src; std::string pointer; };
+
+  void set_site(const NodeSpec& node);
+  const Local* find_local(std::string_view name) const;
+  std::vector<std::string> visible_names() const;
+
+  const Type* expr(const Expr& e, ExprCtx& c, const Type* expected);
+  const Type* expr_name(const Expr& e, ExprCtx& c);
+  const Type* expr_field(const Expr& e, ExprCtx& c);
+  const Type* expr_method(const Expr& e, ExprCtx& c);
+  const Type* expr_call(const Expr& e, ExprCtx& c);
+  const Type* expr_binary(const Expr& e, ExprCtx& c);
+  const Type* expr_template(const Expr& e, ExprCtx& c);
+  const Type* expr_literal_list(const Expr& e, ExprCtx& c, const Type* expected);
+  const Type* expr_index(const Expr& e, ExprCtx& c);
+  const Type* expr_cast(const Expr& e, ExprCtx& c);
+  // Checks and emits a call of a builtin; args are (name or "", expression) pairs.
+  struct Arg { std::string name; const Expr* expr; ExprCtx* ctx; };  // ctx null: the call's own
+  // `receiver`: the type of an already-compiled receiver (a method call), or null.
+  const Type* call_builtin(const Builtin& b, const Type* receiver, const std::vector<Arg>& args, ExprCtx& c,
+                           const Expr& at);
+  const Type* resolve_type_in(const std::string& text, ExprCtx& c, int pos);
+  void error_at(ExprCtx& c, DiagId id, const Expr& e, std::string msg);
+  void error_span(ExprCtx& c, DiagId id, int pos, int len, std::string msg);
+  void mismatch(ExprCtx& c, const Expr& e, const Type* got, const Type* want, std::string_view what);
+  const Type* compile_expression_text(const NodeSpec& n, std::string_view key, const std::string& src,
+                                      const Type* expected, Narrowing* narrowing);
+
+  ModuleContext& module_;
+  Function& fn_;
+  const ClassInfo* self_class_;
+  const Type* return_type_;
+  std::vector<Local> locals_;
+  std::vector<std::size_t> scopes_;
+  std::vector<Loop> loops_;
+  std::uint32_t site_ = 0;
+  int next_slot_ = 0;
+};
+
+}  // namespace flowd

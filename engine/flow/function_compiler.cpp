@@ -1,0 +1,285 @@
+// FunctionCompiler: the API node kinds use (fields, blocks, locals, binding results, assignments).
+// Expressions are compiled in expression_compiler.cpp.
+#include <algorithm>
+
+#include "flow/compiler.hpp"
+
+namespace flowd {
+
+const Type* ModuleContext::class_type(std::string_view name) const {
+  for (const auto& c : program.classes)
+    if (c.name == name) return c.type;
+  return nullptr;
+}
+
+int ModuleContext::global_index(std::string_view name) const {
+  for (std::size_t i = 0; i < program.globals.size(); ++i)
+    if (program.globals[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+const Type* ModuleContext::resolve_type(const std::string& text, const std::string& pointer) {
+  std::string err;
+  int pos = 0;
+  const Type* t = resolve_type_text(*program.types, text, [this](std::string_view n) { return class_type(n); },
+                                    err, pos);
+  if (!t) diags.expr_error(DiagId::UnknownType, pointer, text, pos, 1, err);
+  return t;
+}
+
+FunctionCompiler::FunctionCompiler(ModuleContext& module, Function& fn, const ClassInfo* self_class,
+                                   const Type* return_type)
+    : module_(module), fn_(fn), self_class_(self_class), return_type_(return_type) {
+  if (self_class_) next_slot_ = 1;  // slot 0 holds self
+  fn_.nlocals = next_slot_;
+  fn_.ret = return_type;
+  scopes_.push_back(0);
+}
+
+// ---- fields
+
+static const char* json_kind_name(Json::value_t t) {
+  switch (t) {
+    case Json::value_t::string: return "a string";
+    case Json::value_t::boolean: return "true or false";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::null: return "null";
+    default: return "a number";
+  }
+}
+
+const Json* FunctionCompiler::field(const NodeSpec& n, std::string_view key, bool required, Json::value_t expected) {
+  auto it = n.json.find(std::string(key));
+  if (it == n.json.end() || it->is_null()) {
+    if (required)
+      diags().error(DiagId::MissingField, n.pointer, "missing field \"" + std::string(key) + "\"");
+    return nullptr;
+  }
+  bool ok = it->type() == expected ||
+            (expected == Json::value_t::number_integer && it->is_number_integer());
+  if (!ok) {
+    diags().error(DiagId::WrongFieldType, n.pointer + "/" + std::string(key),
+                  "\"" + std::string(key) + "\" must be " + json_kind_name(expected) + ", not " +
+                      json_kind_name(it->type()) +
+                      (expected == Json::value_t::string && it->is_number() ? " (values are expression strings: write \"" + it->dump() + "\")" : ""));
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> FunctionCompiler::string_field(const NodeSpec& n, std::string_view key, bool required) {
+  const Json* j = field(n, key, required, Json::value_t::string);
+  if (!j) return std::nullopt;
+  return j->get<std::string>();
+}
+
+static bool is_identifier(std::string_view s) {
+  if (s.empty()) return false;
+  auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!start(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return start(c) || (c >= '0' && c <= '9'); });
+}
+
+std::optional<std::string> FunctionCompiler::identifier_field(const NodeSpec& n, std::string_view key, bool required) {
+  auto s = string_field(n, key, required);
+  if (!s) return s;
+  if (!is_identifier(*s)) {
+    diags().error(DiagId::BadName, n.pointer + "/" + std::string(key),
+                  "\"" + *s + "\" is not a valid name (letters, digits and _, not starting with a digit)");
+    return std::nullopt;
+  }
+  return s;
+}
+
+bool FunctionCompiler::bool_field(const NodeSpec& n, std::string_view key, bool default_value) {
+  const Json* j = field(n, key, false, Json::value_t::boolean);
+  return j ? j->get<bool>() : default_value;
+}
+
+const Type* FunctionCompiler::type_field(const NodeSpec& n, std::string_view key, bool& ok) {
+  ok = true;
+  auto s = string_field(n, key, false);
+  if (!s || *s == "var") return nullptr;
+  const Type* t = module_.resolve_type(*s, n.pointer + "/" + std::string(key));
+  ok = t != nullptr;
+  return t;
+}
+
+void FunctionCompiler::check_keys(const NodeSpec& n, const std::vector<std::string_view>& known) {
+  if (!n.json.is_object()) return;
+  std::vector<std::string> names(known.begin(), known.end());
+  for (auto it = n.json.begin(); it != n.json.end(); ++it) {
+    const std::string& k = it.key();
+    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+    std::string near = closest_name(k, names);
+    if (!near.empty() && n.json.find(near) == n.json.end())
+      diags().warning(DiagId::MissingField, n.pointer + "/" + k,
+                      "unknown field \"" + k + "\" is ignored (did you mean \"" + near + "\"?)");
+  }
+}
+
+// ---- locals
+
+int FunctionCompiler::declare_local(const NodeSpec& n, std::string_view key, const std::string& name,
+                                    const Type* type) {
+  for (std::size_t i = scopes_.back(); i < locals_.size(); ++i) {
+    if (locals_[i].name == name) {
+      diags().error(DiagId::DuplicateName, n.pointer + "/" + std::string(key),
+                    "variable '" + name + "' is already declared in this scope");
+      return -1;
+    }
+  }
+  int slot = next_slot_++;
+  fn_.nlocals = std::max(fn_.nlocals, next_slot_);
+  locals_.push_back({name, slot, type});
+  return slot;
+}
+
+void FunctionCompiler::begin_scope() { scopes_.push_back(locals_.size()); }
+
+void FunctionCompiler::end_scope() {
+  locals_.resize(scopes_.back());
+  scopes_.pop_back();
+}
+
+void FunctionCompiler::narrow(const Narrowing& nr, bool when_true) {
+  const Type* t = when_true ? nr.when_true : nr.when_false;
+  if (nr.slot < 0 || !t) return;
+  locals_.push_back({nr.name, nr.slot, t});
+}
+
+const FunctionCompiler::Local* FunctionCompiler::find_local(std::string_view name) const {
+  for (auto it = locals_.rbegin(); it != locals_.rend(); ++it)
+    if (it->name == name) return &*it;
+  return nullptr;
+}
+
+std::vector<std::string> FunctionCompiler::visible_names() const {
+  std::vector<std::string> out;
+  for (const auto& l : locals_) out.push_back(l.name);
+  for (const auto& g : module_.program.globals) out.push_back(g.name);
+  return out;
+}
+
+// ---- code
+
+void FunctionCompiler::set_site(const NodeSpec& node) {
+  SourceSite s;
+  if (node.json.is_object()) {
+    if (auto it = node.json.find("id"); it != node.json.end() && it->is_string()) s.node_id = it->get<std::string>();
+    if (auto it = node.json.find("label"); it != node.json.end() && it->is_string()) s.label = it->get<std::string>();
+    if (auto it = node.json.find("node"); it != node.json.end() && it->is_string()) s.kind = it->get<std::string>();
+  }
+  s.pointer = node.pointer;
+  program().sites.push_back(std::move(s));
+  site_ = static_cast<std::uint32_t>(program().sites.size() - 1);
+}
+
+int FunctionCompiler::emit(Op op, int a, int b, int u8) {
+  fn_.code.push_back(Instr{op, static_cast<std::uint8_t>(u8), static_cast<std::uint16_t>(a), b});
+  fn_.sites.push_back(site_);
+  return here() - 1;
+}
+
+int FunctionCompiler::constant(Value v) {
+  auto& cs = program().constants;
+  // Reuse equal simple constants and strings, so a flow's repeated literals share one value.
+  for (std::size_t i = 0; i < cs.size(); ++i)
+    if (cs[i].tag() == v.tag() && values_equal(cs[i], v)) return static_cast<int>(i);
+  cs.push_back(std::move(v));
+  return static_cast<int>(cs.size() - 1);
+}
+
+bool FunctionCompiler::block(const NodeSpec& parent, std::string_view key, bool required) {
+  const Json* list = field(parent, key, required, Json::value_t::array);
+  if (!list) return false;
+  NodeSpec nodes = parent.child(key);
+  begin_scope();
+  bool returned = false;
+  bool reported_unreachable = false;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    NodeSpec node = nodes.at(i);
+    if (!node.json.is_object()) {
+      diags().error(DiagId::WrongFieldType, node.pointer, "a node must be an object");
+      continue;
+    }
+    if (returned && !reported_unreachable) {
+      diags().error(DiagId::UnreachableNode, node.pointer,
+                    "this node can never run: the node before it always returns");
+      reported_unreachable = true;
+    }
+    auto kind_name = string_field(node, "node", true);
+    if (!kind_name) continue;
+    const NodeKind* kind = registry().find(*kind_name);
+    if (!kind) {
+      std::string near = closest_name(*kind_name, registry().kinds());
+      diags().error(DiagId::UnknownNodeKind, node.pointer + "/node",
+                    "unknown node kind \"" + *kind_name + "\"" +
+                        (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+      continue;
+    }
+    ++program().node_count;
+    set_site(node);
+    if (kind->compile(node, *this)) returned = true;
+  }
+  end_scope();
+  return returned;
+}
+
+void FunctionCompiler::body(const NodeSpec& fn_spec) {
+  bool returns = block(fn_spec, "nodes", true);
+  if (!returns) {
+    if (types().assignable(types().nil(), return_type_)) {
+      emit(Op::ReturnNil);
+    } else {
+      diags().error(DiagId::MissingReturn, fn_spec.pointer + "/nodes",
+                    "the function must return a value of type " + return_type_->name +
+                        ", but its last node can be reached without a RETURN");
+    }
+  }
+}
+
+// ---- results and assignment
+
+void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check, bool must_handle_error) {
+  if (t && check) {
+    if (!t->contains(TypeKind::Error)) {
+      diags().error(DiagId::BadCheck, n.pointer + "/check",
+                    "\"check\" is set, but the result (" + t->name + ") can never be an error");
+    } else if (!return_type_->contains(TypeKind::Error)) {
+      diags().error(DiagId::BadCheck, n.pointer + "/check",
+                    "\"check\" returns an error from the function, but it returns " + return_type_->name);
+    } else {
+      emit(Op::Check);
+      t = types().without(t, TypeKind::Error);
+    }
+  }
+  bool has_var = n.json.contains("variable") && !n.json["variable"].is_null();
+  if (has_var) {
+    auto name = identifier_field(n, "variable", true);
+    bool ok = true;
+    const Type* declared = type_field(n, "type", ok);
+    if (!name || !ok || !t) return;
+    if (declared && !types().assignable(t, declared)) {
+      std::string hint;
+      if (t->contains(TypeKind::Error) && types().assignable(types().without(t, TypeKind::Error), declared))
+        hint = " (set \"check\": true to return the error from the function, or declare it as " + t->name + ")";
+      diags().error(DiagId::TypeMismatch, n.pointer + "/type",
+                    "the result is " + t->name + ", which cannot be stored in '" + *name + "' of type " +
+                        declared->name + hint);
+      return;
+    }
+    int slot = declare_local(n, "variable", *name, declared ? declared : t);
+    if (slot >= 0) emit(Op::StoreLocal, slot);
+    return;
+  }
+  if (t && must_handle_error && t->contains(TypeKind::Error)) {
+    diags().error(DiagId::TypeMismatch, n.pointer,
+                  "the result may be an error (" + t->name +
+                      "): set \"check\": true or store it with \"variable\"");
+  }
+  emit(Op::Pop);
+}
+
+}  // namespace flowd

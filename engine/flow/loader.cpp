@@ -1,0 +1,483 @@
+#include "flow/loader.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "flow/compiler.hpp"
+
+namespace flowd {
+
+namespace {
+
+// Finds the first place where arrays/objects nest deeper than the limit (strings skipped).
+std::size_t find_too_deep(std::string_view t, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > limit) return i;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string clean_json_error(const std::string& what) {
+  // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error while parsing ..."
+  std::string m = what;
+  auto colon = m.find(": ", m.find("parse error"));
+  if (colon != std::string::npos) m = m.substr(colon + 2);
+  if (m.rfind("syntax error while parsing ", 0) == 0) m = "invalid JSON while parsing " + m.substr(27);
+  return m;
+}
+
+class ModuleCompiler {
+ public:
+  ModuleCompiler(Program& p, Diagnostics& d, const NodeRegistry& r, const Json& root)
+      : ctx_(p, d, r), root_(root) {}
+
+  void run() {
+    NodeSpec top{root_, ""};
+    check_keys(top, {"$schema", "name", "description", "configurables", "listeners", "services", "classes",
+                     "functions", "variables", "connections"});
+    declare_classes();
+    configurables();
+    listeners();
+    classes();
+    services();
+  }
+
+ private:
+  Program& P() { return ctx_.program; }
+  Diagnostics& D() { return ctx_.diags; }
+
+  void check_keys(const NodeSpec& n, std::vector<std::string_view> known) {
+    Function scratch;
+    FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
+    fc.check_keys(n, known);
+  }
+
+  // Iterates the objects of an optional top-level (or nested) array field.
+  template <class F>
+  void each_object(const NodeSpec& parent, const char* key, F&& f) {
+    auto it = parent.json.find(key);
+    if (it == parent.json.end() || it->is_null()) return;
+    if (!it->is_array()) {
+      D().error(DiagId::WrongFieldType, parent.pointer + "/" + key, std::string("\"") + key + "\" must be an array");
+      return;
+    }
+    NodeSpec list = parent.child(key);
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      NodeSpec item = list.at(i);
+      if (!item.json.is_object()) {
+        D().error(DiagId::WrongFieldType, item.pointer, "each entry of \"" + std::string(key) + "\" must be an object");
+        continue;
+      }
+      f(item);
+    }
+  }
+
+  std::optional<std::string> name_of(const NodeSpec& n, std::set<std::string>& seen, const char* what) {
+    Function scratch;
+    FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
+    auto name = fc.identifier_field(n, "name", true);
+    if (!name) return std::nullopt;
+    if (!seen.insert(*name).second) {
+      D().error(DiagId::DuplicateName, n.pointer + "/name", std::string(what) + " '" + *name + "' is declared twice");
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  void declare_classes() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    each_object(top, "classes", [&](const NodeSpec& c) {
+      auto name = name_of(c, seen, "class");
+      if (!name) return;
+      ClassInfo& ci = P().classes.emplace_back();
+      ci.name = *name;
+      ci.index = static_cast<int>(P().classes.size() - 1);
+      ci.type = P().types->object(ci.index, ci.name);
+      class_specs_.emplace_back(c);
+    });
+  }
+
+  // Compiles a module-level expression (a default, a listener port) into a function of no arguments.
+  const Function* module_expression(const NodeSpec& n, const char* key, const Type* type, const std::string& name) {
+    Function& fn = P().functions.emplace_back();
+    fn.name = name;
+    FunctionCompiler fc(ctx_, fn, nullptr, type);
+    if (!fc.expression_field(n, key, type)) return nullptr;
+    fc.emit(Op::Return);
+    return &fn;
+  }
+
+  void configurables() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    each_object(top, "configurables", [&](const NodeSpec& c) {
+      check_keys(c, {"name", "type", "default", "description"});
+      auto name = name_of(c, seen, "configurable");
+      Function scratch;
+      FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
+      auto type_text = fc.string_field(c, "type", true);
+      if (!name || !type_text) return;
+      const Type* t = ctx_.resolve_type(*type_text, c.pointer + "/type");
+      if (!t) return;
+      if (t->kind != TypeKind::Int && t->kind != TypeKind::Float && t->kind != TypeKind::String &&
+          t->kind != TypeKind::Boolean) {
+        D().error(DiagId::WrongFieldType, c.pointer + "/type",
+                  "a configurable must be int, float, string or boolean, not " + t->name);
+        return;
+      }
+      GlobalInfo g;
+      g.name = *name;
+      g.type = t;
+      g.configurable = true;
+      g.pointer = c.pointer;
+      if (c.json.contains("default") && !c.json["default"].is_null())
+        g.init = module_expression(c, "default", t, "configurable " + *name);
+      P().globals.push_back(std::move(g));
+    });
+  }
+
+  void listeners() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    each_object(top, "listeners", [&](const NodeSpec& l) {
+      check_keys(l, {"name", "kind", "port", "localHost", "description", "options"});
+      auto name = name_of(l, seen, "listener");
+      Function scratch;
+      FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
+      auto kind = fc.string_field(l, "kind", true);
+      if (kind && *kind != "tcp")
+        D().error(DiagId::BadListener, l.pointer + "/kind", "unknown listener kind \"" + *kind + "\" (flowd serves \"tcp\")");
+      ListenerInfo li;
+      li.name = name.value_or("");
+      li.pointer = l.pointer;
+      li.port = module_expression(l, "port", P().types->integer(), "listener " + li.name + " port");
+      if (l.json.contains("localHost") && !l.json["localHost"].is_null())
+        li.host = module_expression(l, "localHost", P().types->string(), "listener " + li.name + " localHost");
+      P().listeners.push_back(std::move(li));
+    });
+  }
+
+  struct ParamRule {
+    const Type* type;
+    const char* example;
+  };
+
+  // Declares the parameters of a handler, checking them against the accepted shapes.
+  // Returns the number of leading tcp:Caller parameters (0 or 1), or -1 on error.
+  int handler_params(const NodeSpec& fn_spec, FunctionCompiler& fc, const char* handler, const Type* required,
+                     const char* shapes) {
+    TypeTable& T = *P().types;
+    std::vector<std::pair<std::string, const Type*>> params;
+    auto it = fn_spec.json.find("parameters");
+    if (it != fn_spec.json.end() && !it->is_null()) {
+      if (!it->is_array()) {
+        D().error(DiagId::WrongFieldType, fn_spec.pointer + "/parameters", "\"parameters\" must be an array");
+        return -1;
+      }
+      NodeSpec ps = fn_spec.child("parameters");
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        NodeSpec p = ps.at(i);
+        if (!p.json.is_object()) {
+          D().error(DiagId::WrongFieldType, p.pointer, "a parameter must be an object with \"name\" and \"type\"");
+          return -1;
+        }
+        auto pname = fc.identifier_field(p, "name", true);
+        auto ptype = fc.string_field(p, "type", true);
+        if (!pname || !ptype) return -1;
+        std::string text = *ptype;
+        if (text.rfind("readonly & ", 0) == 0) text = text.substr(11);
+        const Type* t = ctx_.resolve_type(text, p.pointer + "/type");
+        if (!t) return -1;
+        params.emplace_back(*pname, t);
+      }
+    }
+    bool shape_ok = false;
+    int callers = 0;
+    if (params.size() == (required ? 1u : 0u)) {
+      shape_ok = !required || params[0].second == required;
+    } else if (params.size() == (required ? 2u : 1u) && params[0].second == T.caller()) {
+      callers = 1;
+      shape_ok = !required || params[1].second == required;
+    }
+    if (!shape_ok) {
+      D().error(DiagId::BadHandlerSignature, fn_spec.pointer + "/parameters",
+                std::string(handler) + " takes " + shapes);
+      return -1;
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      NodeSpec p = fn_spec.child("parameters").at(i);
+      fc.declare_local(p, "name", params[i].first, params[i].second);
+    }
+    return callers;
+  }
+
+  void classes() {
+    TypeTable& T = *P().types;
+    for (std::size_t ci_index = 0; ci_index < class_specs_.size(); ++ci_index) {
+      const NodeSpec& c = class_specs_[ci_index];
+      ClassInfo& ci = P().classes[ci_index];
+      check_keys(c, {"name", "variables", "methods", "description"});
+      // Fields first (methods refer to them).
+      std::set<std::string> seen;
+      std::vector<std::pair<NodeSpec, int>> computed;  // non-constant defaults
+      each_object(c, "variables", [&](const NodeSpec& v) {
+        check_keys(v, {"name", "type", "default", "description"});
+        auto name = name_of(v, seen, "class variable");
+        Function scratch;
+        FunctionCompiler fc(ctx_, scratch, nullptr, T.nil());
+        auto type_text = fc.string_field(v, "type", true);
+        if (!name || !type_text) return;
+        const Type* t = ctx_.resolve_type(*type_text, v.pointer + "/type");
+        if (!t) return;
+        ci.fields.push_back({*name, t});
+        ci.field_template.emplace_back();
+        int idx = static_cast<int>(ci.fields.size() - 1);
+        if (!v.json.contains("default") || v.json["default"].is_null()) {
+          if (!T.assignable(T.nil(), t))
+            D().error(DiagId::MissingField, v.pointer,
+                      "class variable '" + *name + "' of type " + t->name + " needs a \"default\"");
+          return;
+        }
+        computed.emplace_back(v, idx);
+      });
+      // Defaults: a literal goes into the instance template, anything else into the initializer.
+      if (!computed.empty()) {
+        Function& init = P().functions.emplace_back();
+        init.name = ci.name + ".init";
+        FunctionCompiler fc(ctx_, init, &ci, T.nil());
+        init.nparams = 1;
+        bool any_code = false;
+        for (auto& [v, idx] : computed) {
+          int start = fc.here();
+          const Type* t = fc.expression_field(v, "default", ci.fields[static_cast<std::size_t>(idx)].type);
+          if (!t) continue;
+          if (fc.here() == start + 1) {
+            const Instr& in = init.code.back();
+            Value constant;
+            bool is_const = true;
+            switch (in.op) {
+              case Op::Const: constant = P().constants[in.a]; break;
+              case Op::SmallInt: constant = Value::integer(in.b); break;
+              case Op::True: constant = Value::boolean(true); break;
+              case Op::False: constant = Value::boolean(false); break;
+              case Op::Nil: break;
+              default: is_const = false;
+            }
+            if (is_const) {
+              ci.field_template[static_cast<std::size_t>(idx)] = constant;
+              init.code.pop_back();
+              init.sites.pop_back();
+              continue;
+            }
+          }
+          fc.emit(Op::StoreSelfField, idx);
+          any_code = true;
+        }
+        fc.emit(Op::ReturnNil);
+        if (any_code) ci.init = &init;
+      }
+      // Methods: the TCP lifecycle handlers.
+      auto mit = c.json.find("methods");
+      if (mit == c.json.end() || mit->is_null()) {
+        D().error(DiagId::MissingField, c.pointer, "class " + ci.name + " needs \"methods\" with at least onBytes");
+        continue;
+      }
+      if (!mit->is_object()) {
+        D().error(DiagId::WrongFieldType, c.pointer + "/methods", "\"methods\" must be an object");
+        continue;
+      }
+      NodeSpec methods = c.child("methods");
+      for (auto m = mit->begin(); m != mit->end(); ++m) {
+        const std::string& mname = m.key();
+        NodeSpec ms = methods.child(mname);
+        if (mname != "onBytes" && mname != "onClose" && mname != "onError") {
+          std::string near = closest_name(mname, {"onBytes", "onClose", "onError"});
+          D().error(DiagId::UnknownHandler, ms.pointer,
+                    "unknown method '" + mname + "': a connection class has onBytes, onClose and onError" +
+                        (near.empty() || near == mname ? "" : " (did you mean '" + near + "'?)"));
+          continue;
+        }
+        if (!ms.json.is_object()) {
+          D().error(DiagId::WrongFieldType, ms.pointer, "a method must be an object with \"nodes\"");
+          continue;
+        }
+        check_keys(ms, {"parameters", "nodes", "returnType", "description"});
+        Function& fn = P().functions.emplace_back();
+        fn.name = ci.name + "." + mname;
+        const Type* ret = mname == "onBytes" ? T.union_of({T.bytes(), T.error(), T.nil()}) : T.optional_error();
+        FunctionCompiler fc(ctx_, fn, &ci, ret);
+        int callers;
+        if (mname == "onBytes") {
+          callers = handler_params(ms, fc, "onBytes", T.bytes(), "(byte[] data) or (tcp:Caller caller, byte[] data)");
+          ci.on_bytes = &fn;
+          ci.on_bytes_takes_caller = callers == 1;
+        } else if (mname == "onClose") {
+          callers = handler_params(ms, fc, "onClose", nullptr, "no parameters, or (tcp:Caller caller)");
+          ci.on_close = &fn;
+          ci.on_close_takes_caller = callers == 1;
+        } else {
+          callers = handler_params(ms, fc, "onError", T.error(), "(error err) or (tcp:Caller caller, error err)");
+          ci.on_error = &fn;
+          ci.on_error_takes_caller = callers == 1;
+        }
+        fn.nparams = fn.nlocals;
+        fc.body(ms);
+      }
+      if (!ci.on_bytes)
+        D().error(DiagId::MissingField, c.pointer + "/methods", "class " + ci.name + " needs an onBytes method");
+    }
+  }
+
+  void services() {
+    TypeTable& T = *P().types;
+    NodeSpec top{root_, ""};
+    int count = 0;
+    each_object(top, "services", [&](const NodeSpec& s) {
+      ++count;
+      check_keys(s, {"listener", "onConnect", "description", "name"});
+      Function scratch;
+      FunctionCompiler probe(ctx_, scratch, nullptr, T.nil());
+      auto lname = probe.string_field(s, "listener", true);
+      ServiceInfo si;
+      si.listener = -1;
+      if (lname) {
+        for (std::size_t i = 0; i < P().listeners.size(); ++i)
+          if (P().listeners[i].name == *lname) si.listener = static_cast<int>(i);
+        if (si.listener < 0) {
+          std::vector<std::string> names;
+          for (const auto& l : P().listeners) names.push_back(l.name);
+          std::string near = closest_name(*lname, names);
+          D().error(DiagId::UnknownListener, s.pointer + "/listener",
+                    "unknown listener '" + *lname + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+        }
+      }
+      const Json* oc = probe.field(s, "onConnect", true, Json::value_t::object);
+      if (!oc) return;
+      NodeSpec ocs = s.child("onConnect");
+      check_keys(ocs, {"parameters", "nodes", "returnType", "description"});
+      std::vector<const Type*> rets{T.error(), T.nil()};
+      for (const auto& c : P().classes) rets.push_back(c.type);
+      Function& fn = P().functions.emplace_back();
+      fn.name = "onConnect";
+      FunctionCompiler fc(ctx_, fn, nullptr, T.union_of(rets));
+      // onConnect(tcp:Caller caller): the caller parameter may be left out.
+      handler_params(ocs, fc, "onConnect", nullptr, "(tcp:Caller caller)");
+      fn.nparams = fn.nlocals;
+      fc.body(ocs);
+      si.on_connect = &fn;
+      for (auto& other : P().services)
+        if (other.listener == si.listener && si.listener >= 0)
+          D().error(DiagId::DuplicateName, s.pointer + "/listener", "listener '" + *lname + "' already has a service");
+      P().services.push_back(si);
+    });
+    if (count == 0)
+      D().error(DiagId::NoService, "", "the flow has no service: add one to \"services\" with a listener and onConnect");
+  }
+
+  ModuleContext ctx_;
+  const Json& root_;
+  std::vector<NodeSpec> class_specs_;
+};
+
+}  // namespace
+
+LoadResult load_flow_text(std::string text, const std::string& file_name, const NodeRegistry& registry) {
+  LoadResult r;
+  r.text = std::move(text);
+  if (r.text.size() > kMaxFlowFileBytes) {
+    r.diags.error(DiagId::FileTooLarge, "",
+                  "the flow file is " + std::to_string(r.text.size()) + " bytes; the limit is " +
+                      std::to_string(kMaxFlowFileBytes) + " bytes (kMaxFlowFileBytes)");
+    return r;
+  }
+  SourceIndex index(r.text);
+  if (std::size_t at = find_too_deep(r.text, kMaxJsonDepth); at != std::string_view::npos) {
+    auto& d = r.diags.error(DiagId::JsonTooDeep, "",
+                            "the flow nests deeper than " + std::to_string(kMaxJsonDepth) + " levels (kMaxJsonDepth)");
+    auto pos = index.position_of_offset(at);
+    d.line = pos.line;
+    d.column = pos.column;
+    return r;
+  }
+  Json root;
+  try {
+    root = Json::parse(r.text);
+  } catch (const Json::parse_error& e) {
+    auto& d = r.diags.error(DiagId::JsonSyntax, "", clean_json_error(e.what()));
+    std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
+    auto pos = index.position_of_offset(std::min(at, r.text.size()));
+    d.line = pos.line;
+    d.column = pos.column;
+    return r;
+  }
+  if (!root.is_object()) {
+    r.diags.error(DiagId::WrongFieldType, "", "a flow must be a JSON object");
+    return r;
+  }
+  r.program = std::make_unique<Program>();
+  Program& p = *r.program;
+  p.file = file_name;
+  if (auto it = root.find("name"); it != root.end() && it->is_string()) p.module = it->get<std::string>();
+  else p.module = std::filesystem::path(file_name).stem().string();
+  ModuleCompiler(p, r.diags, registry, root).run();
+  r.diags.resolve_positions(index);
+  for (auto& s : p.sites) {
+    auto pos = index.locate(s.pointer);
+    s.line = pos.line;
+    s.column = pos.column;
+  }
+  return r;
+}
+
+LoadResult load_flow_file(const std::string& path, const NodeRegistry& registry) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    LoadResult r;
+    r.diags.error(DiagId::FileUnreadable, "", "cannot read the flow file: it is a directory");
+    return r;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.diags.error(DiagId::FileUnreadable, "", std::string("cannot read the flow file: ") + std::strerror(errno));
+    return r;
+  }
+  // Read at most one byte past the limit, so a huge file is refused without loading it.
+  std::string text;
+  text.resize(kMaxFlowFileBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) {
+    LoadResult r;
+    r.diags.error(DiagId::FileUnreadable, "", std::string("cannot read the flow file: ") + std::strerror(errno));
+    return r;
+  }
+  if (text.size() > kMaxFlowFileBytes) {
+    LoadResult r;
+    r.diags.error(DiagId::FileTooLarge, "", "the flow file is larger than the limit of " +
+                                                std::to_string(kMaxFlowFileBytes) + " bytes (kMaxFlowFileBytes)");
+    return r;
+  }
+  return load_flow_text(std::move(text), path, registry);
+}
+
+}  // namespace flowd

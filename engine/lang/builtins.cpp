@@ -1,0 +1,400 @@
+#include "lang/builtins.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "lang/parser.hpp"
+#include "support/utf8.hpp"
+
+namespace flowd {
+
+namespace {
+
+const Type* resolve(TypeTable& types, const TypeSyntax& ts,
+                    const std::function<const Type*(std::string_view)>& class_lookup, std::string& error,
+                    int& error_pos) {
+  switch (ts.kind) {
+    case TypeSyntax::Kind::Nil: return types.nil();
+    case TypeSyntax::Kind::Array: {
+      const Type* e = resolve(types, ts.args[0], class_lookup, error, error_pos);
+      return e ? types.array_of(e) : nullptr;
+    }
+    case TypeSyntax::Kind::Map: {
+      const Type* e = resolve(types, ts.args[0], class_lookup, error, error_pos);
+      return e ? types.map_of(e) : nullptr;
+    }
+    case TypeSyntax::Kind::Optional: {
+      const Type* e = resolve(types, ts.args[0], class_lookup, error, error_pos);
+      return e ? types.optional(e) : nullptr;
+    }
+    case TypeSyntax::Kind::Union: {
+      std::vector<const Type*> members;
+      for (const auto& a : ts.args) {
+        const Type* m = resolve(types, a, class_lookup, error, error_pos);
+        if (!m) return nullptr;
+        members.push_back(m);
+      }
+      return types.union_of(members);
+    }
+    case TypeSyntax::Kind::Named: break;
+  }
+  const std::string& n = ts.name;
+  if (n == "int") return types.integer();
+  if (n == "float") return types.floating();
+  if (n == "string") return types.string();
+  if (n == "boolean") return types.boolean();
+  if (n == "byte") return types.byte();
+  if (n == "error" || n == "tcp:Error") return types.error();
+  if (n == "tcp:Caller") return types.caller();
+  if (n == "any" || n == "anydata") return types.any();
+  if (const Type* c = class_lookup ? class_lookup(n) : nullptr) return c;
+  error = "unknown type '" + n + "'";
+  if (n == "Caller" || n == "tcp") error += " (did you mean 'tcp:Caller'?)";
+  else if (n == "str" || n == "String") error += " (did you mean 'string'?)";
+  else if (n == "bool" || n == "Boolean") error += " (did you mean 'boolean'?)";
+  error_pos = ts.pos;
+  return nullptr;
+}
+
+// ---- native implementations. Arguments were type-checked at load time.
+
+bool n_string_from_bytes(NativeContext&, Value* a, int, Value& out) {
+  const std::string& b = a[0].str();
+  std::size_t ok = utf8::valid_prefix(b);
+  if (ok == b.size()) {
+    out = a[0].retagged(ValueTag::String);  // shares the buffer: no copy
+  } else {
+    out = make_error("invalid UTF-8 sequence at byte offset " + std::to_string(ok) + " of " +
+                     std::to_string(b.size()));
+  }
+  return true;
+}
+
+bool n_string_to_bytes(NativeContext&, Value* a, int, Value& out) {
+  out = a[0].retagged(ValueTag::Bytes);
+  return true;
+}
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+bool n_string_trim(NativeContext&, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  std::size_t b = 0, e = s.size();
+  while (b < e && is_ws(s[b])) ++b;
+  while (e > b && is_ws(s[e - 1])) --e;
+  if (b == 0 && e == s.size()) out = a[0];
+  else out = Value::string(s.substr(b, e - b));
+  return true;
+}
+
+bool n_string_length(NativeContext&, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  out = Value::integer(static_cast<std::int64_t>(utf8::code_points(s)));
+  return true;
+}
+
+bool n_string_upper(NativeContext&, Value* a, int, Value& out) {
+  std::string s = a[0].str();
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  out = Value::string(std::move(s));
+  return true;
+}
+
+bool n_string_lower(NativeContext&, Value* a, int, Value& out) {
+  std::string s = a[0].str();
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  out = Value::string(std::move(s));
+  return true;
+}
+
+bool n_string_starts_with(NativeContext&, Value* a, int, Value& out) {
+  out = Value::boolean(std::string_view(a[0].str()).starts_with(a[1].str()));
+  return true;
+}
+
+bool n_string_ends_with(NativeContext&, Value* a, int, Value& out) {
+  out = Value::boolean(std::string_view(a[0].str()).ends_with(a[1].str()));
+  return true;
+}
+
+bool start_byte(NativeContext& ctx, const std::string& s, Value* a, int argc, int idx, std::size_t& out) {
+  if (argc <= idx) { out = 0; return true; }
+  std::int64_t cp = a[idx].as_int();
+  std::size_t off = cp < 0 ? std::string::npos : utf8::byte_offset(s, static_cast<std::size_t>(cp));
+  if (off == std::string::npos)
+    return ctx.raise("string index out of range: index " + std::to_string(cp) + ", length " +
+                     std::to_string(utf8::code_points(s)));
+  out = off;
+  return true;
+}
+
+bool n_string_includes(NativeContext& ctx, Value* a, int argc, Value& out) {
+  const std::string& s = a[0].str();
+  std::size_t from;
+  if (!start_byte(ctx, s, a, argc, 2, from)) return false;
+  out = Value::boolean(s.find(a[1].str(), from) != std::string::npos);
+  return true;
+}
+
+bool n_string_index_of(NativeContext& ctx, Value* a, int argc, Value& out) {
+  const std::string& s = a[0].str();
+  std::size_t from;
+  if (!start_byte(ctx, s, a, argc, 2, from)) return false;
+  std::size_t at = s.find(a[1].str(), from);
+  out = at == std::string::npos ? Value() : Value::integer(static_cast<std::int64_t>(utf8::cp_index(s, at)));
+  return true;
+}
+
+bool n_string_last_index_of(NativeContext&, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  std::size_t at = s.rfind(a[1].str());
+  out = at == std::string::npos ? Value() : Value::integer(static_cast<std::int64_t>(utf8::cp_index(s, at)));
+  return true;
+}
+
+bool n_string_substring(NativeContext& ctx, Value* a, int argc, Value& out) {
+  const std::string& s = a[0].str();
+  std::int64_t start = a[1].as_int();
+  bool ascii = utf8::is_ascii(s);
+  std::int64_t len = ascii ? static_cast<std::int64_t>(s.size()) : static_cast<std::int64_t>(utf8::code_points(s));
+  std::int64_t end = argc > 2 ? a[2].as_int() : len;
+  if (start < 0 || end > len || start > end)
+    return ctx.raise("substring index out of range: start " + std::to_string(start) + ", end " +
+                     std::to_string(end) + ", length " + std::to_string(len));
+  if (ascii) {
+    out = Value::string(s.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)));
+  } else {
+    std::size_t b = utf8::byte_offset(s, static_cast<std::size_t>(start));
+    std::size_t e = utf8::byte_offset(s, static_cast<std::size_t>(end));
+    out = Value::string(s.substr(b, e - b));
+  }
+  return true;
+}
+
+bool n_string_equals_ignore_case(NativeContext&, Value* a, int, Value& out) {
+  const std::string& x = a[0].str();
+  const std::string& y = a[1].str();
+  bool eq = x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char p, char q) {
+              auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+              return low(p) == low(q);
+            });
+  out = Value::boolean(eq);
+  return true;
+}
+
+bool n_int_from_string(NativeContext&, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  std::string_view v(s);
+  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  std::int64_t r = 0;
+  auto res = std::from_chars(v.data(), v.data() + v.size(), r);
+  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size())
+    out = make_error("'" + s + "' is not an int");
+  else
+    out = Value::integer(r);
+  return true;
+}
+
+bool n_float_from_string(NativeContext&, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  std::string_view v(s);
+  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  double r = 0;
+  auto res = std::from_chars(v.data(), v.data() + v.size(), r);
+  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size())
+    out = make_error("'" + s + "' is not a float");
+  else
+    out = Value::floating(r);
+  return true;
+}
+
+bool n_to_string(NativeContext&, Value* a, int, Value& out) {
+  if (a[0].tag() == ValueTag::String) out = a[0];
+  else out = Value::string(to_display_string(a[0]));
+  return true;
+}
+
+bool n_int_abs(NativeContext& ctx, Value* a, int, Value& out) {
+  std::int64_t v = a[0].as_int();
+  if (v == INT64_MIN) return ctx.raise("arithmetic overflow in int:abs");
+  out = Value::integer(v < 0 ? -v : v);
+  return true;
+}
+
+bool n_float_round(NativeContext&, Value* a, int, Value& out) {
+  out = Value::floating(std::nearbyint(a[0].as_float()));
+  return true;
+}
+bool n_float_floor(NativeContext&, Value* a, int, Value& out) {
+  out = Value::floating(std::floor(a[0].as_float()));
+  return true;
+}
+bool n_float_ceil(NativeContext&, Value* a, int, Value& out) {
+  out = Value::floating(std::ceil(a[0].as_float()));
+  return true;
+}
+
+bool n_array_length(NativeContext&, Value* a, int, Value& out) {
+  if (a[0].tag() == ValueTag::Bytes) out = Value::integer(static_cast<std::int64_t>(a[0].str().size()));
+  else out = Value::integer(static_cast<std::int64_t>(a[0].as<ArrayObj>()->items.size()));
+  return true;
+}
+
+bool n_error_message(NativeContext&, Value* a, int, Value& out) {
+  out = Value::string(a[0].as<ErrorObj>()->message);
+  return true;
+}
+
+bool n_error_new(NativeContext&, Value* a, int argc, Value& out) {
+  out = make_error(a[0].str(), argc > 1 ? a[1] : Value());
+  return true;
+}
+
+bool n_error_cause(NativeContext&, Value* a, int, Value& out) {
+  out = a[0].as<ErrorObj>()->cause;
+  return true;
+}
+
+}  // namespace
+
+const Type* resolve_type_text(TypeTable& types, std::string_view text,
+                              const std::function<const Type*(std::string_view)>& class_lookup,
+                              std::string& error, int& error_pos) {
+  TypeParseResult r = parse_type(text);
+  if (r.error) {
+    error = r.error->message;
+    error_pos = r.error->pos;
+    return nullptr;
+  }
+  return resolve(types, *r.type, class_lookup, error, error_pos);
+}
+
+BuiltinTable::BuiltinTable(Program& program) : program_(program) {
+  add("string:fromBytes", "byte[] bytes", "string|error", n_string_from_bytes);
+  add("string:toBytes", "string s", "byte[]", n_string_to_bytes);
+  add("string:trim", "string s", "string", n_string_trim);
+  add("string:length", "string s", "int", n_string_length);
+  add("string:toUpperAscii", "string s", "string", n_string_upper);
+  add("string:toLowerAscii", "string s", "string", n_string_lower);
+  add("string:startsWith", "string s, string substr", "boolean", n_string_starts_with);
+  add("string:endsWith", "string s, string substr", "boolean", n_string_ends_with);
+  add("string:includes", "string s, string substr, int startIndex?", "boolean", n_string_includes);
+  add("string:indexOf", "string s, string substr, int startIndex?", "int?", n_string_index_of);
+  add("string:lastIndexOf", "string s, string substr", "int?", n_string_last_index_of);
+  add("string:substring", "string s, int startIndex, int endIndex?", "string", n_string_substring);
+  add("string:equalsIgnoreCaseAscii", "string s1, string s2", "boolean", n_string_equals_ignore_case);
+  add("string:toString", "string s", "string", n_to_string);
+  add("int:fromString", "string s", "int|error", n_int_from_string);
+  add("int:toString", "int n", "string", n_to_string);
+  add("int:abs", "int n", "int", n_int_abs);
+  add("float:fromString", "string s", "float|error", n_float_from_string);
+  add("float:toString", "float x", "string", n_to_string);
+  add("float:round", "float x", "float", n_float_round);
+  add("float:floor", "float x", "float", n_float_floor);
+  add("float:ceil", "float x", "float", n_float_ceil);
+  add("boolean:toString", "boolean b", "string", n_to_string);
+  add("error:message", "error e", "string", n_error_message);
+  add("error:cause", "error e", "error?", n_error_cause);
+  add("error", "string message, error cause?", "error", n_error_new);
+  add_generic("value:toString", {"v"}, 1,
+              [](TypeTable& t, const std::vector<const Type*>&, std::string&) { return t.string(); }, n_to_string);
+  add_generic("array:length", {"arr"}, 1,
+              [](TypeTable& t, const std::vector<const Type*>& a, std::string& err) -> const Type* {
+                if (a[0]->kind != TypeKind::Array) {
+                  err = "array:length needs an array, not " + a[0]->name;
+                  return nullptr;
+                }
+                return t.integer();
+              },
+              n_array_length);
+  const char* levels[] = {"log:printDebug", "log:printInfo", "log:printWarn", "log:printError"};
+  for (int i = 0; i < 4; ++i) {
+    Builtin b;
+    b.name = levels[i];
+    b.params = {{"msg", program_.types->string(), false}, {"error", program_.types->error(), true}};
+    b.ret = program_.types->nil();
+    b.is_log = true;
+    b.level = static_cast<LogLevel>(i);
+    list_.push_back(std::move(b));
+  }
+}
+
+void BuiltinTable::add(std::string name, std::string params, std::string ret, NativeImpl impl) {
+  Builtin b;
+  b.name = std::move(name);
+  TypeTable& types = *program_.types;
+  std::string err;
+  int pos = 0;
+  std::size_t start = 0;
+  while (start < params.size()) {
+    std::size_t comma = params.find(", ", start);
+    std::string p = params.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? params.size() : comma + 2;
+    std::size_t sp = p.rfind(' ');
+    BuiltinParam bp;
+    bp.name = p.substr(sp + 1);
+    if (!bp.name.empty() && bp.name.back() == '?') {
+      bp.optional = true;
+      bp.name.pop_back();
+    }
+    bp.type = resolve_type_text(types, p.substr(0, sp), nullptr, err, pos);
+    b.params.push_back(std::move(bp));
+  }
+  b.ret = resolve_type_text(types, ret, nullptr, err, pos);
+  b.native = static_cast<int>(program_.natives.size());
+  program_.natives.push_back({b.name, impl});
+  list_.push_back(std::move(b));
+}
+
+void BuiltinTable::add_generic(std::string name, std::vector<std::string> param_names, int required,
+                               decltype(Builtin::typer) typer, NativeImpl impl) {
+  Builtin b;
+  b.name = std::move(name);
+  for (std::size_t i = 0; i < param_names.size(); ++i)
+    b.params.push_back({param_names[i], nullptr, static_cast<int>(i) >= required});
+  b.typer = std::move(typer);
+  b.native = static_cast<int>(program_.natives.size());
+  program_.natives.push_back({b.name, impl});
+  list_.push_back(std::move(b));
+}
+
+const Builtin* BuiltinTable::find(std::string_view qualified) const {
+  for (const auto& b : list_)
+    if (b.name == qualified) return &b;
+  return nullptr;
+}
+
+std::string_view BuiltinTable::method_module(const Type* t) {
+  switch (t->kind) {
+    case TypeKind::String: return "string";
+    case TypeKind::Int:
+    case TypeKind::Byte: return "int";
+    case TypeKind::Float: return "float";
+    case TypeKind::Boolean: return "boolean";
+    case TypeKind::Error: return "error";
+    case TypeKind::Array: return "array";
+    case TypeKind::Map: return "map";
+    default: return "";
+  }
+}
+
+std::vector<std::string> BuiltinTable::names_in(std::string_view module) const {
+  std::vector<std::string> out;
+  for (const auto& b : list_) {
+    auto colon = b.name.find(':');
+    if (colon != std::string::npos && std::string_view(b.name).substr(0, colon) == module)
+      out.push_back(b.name.substr(colon + 1));
+  }
+  return out;
+}
+
+std::vector<std::string> BuiltinTable::all_names() const {
+  std::vector<std::string> out;
+  for (const auto& b : list_) out.push_back(b.name);
+  return out;
+}
+
+}  // namespace flowd

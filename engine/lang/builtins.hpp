@@ -1,0 +1,63 @@
+// The library functions a flow can call (Ballerina's langlib subset): their signatures for the type
+// checker and their native implementations for the VM. `s.trim()` is `string:trim(s)`.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lang/types.hpp"
+#include "runtime/program.hpp"
+
+namespace flowd {
+
+struct NativeContext {
+  const Program* program = nullptr;
+  std::string panic;  // set by a native that raises
+  bool raise(std::string message) {
+    panic = std::move(message);
+    return false;
+  }
+};
+
+struct BuiltinParam {
+  std::string name;
+  const Type* type = nullptr;   // null: checked by the typer
+  bool optional = false;
+};
+
+struct Builtin {
+  std::string name;                 // "string:trim"
+  std::vector<BuiltinParam> params;
+  const Type* ret = nullptr;
+  // Generic signatures (array:push and friends): computes the result type from the argument types,
+  // or returns null and sets the message.
+  std::function<const Type*(TypeTable&, const std::vector<const Type*>&, std::string&)> typer;
+  int native = -1;                  // index into Program::natives
+  bool is_log = false;              // log:print*: msg, error?, then key-values by name
+  LogLevel level = LogLevel::Info;
+};
+
+class BuiltinTable {
+ public:
+  explicit BuiltinTable(Program& program);
+  const Builtin* find(std::string_view qualified) const;
+  // The module whose functions are methods of values of type t ("string", "int", "array"...).
+  static std::string_view method_module(const Type* t);
+  std::vector<std::string> names_in(std::string_view module) const;
+  std::vector<std::string> all_names() const;
+
+ private:
+  void add(std::string name, std::string params, std::string ret, NativeImpl impl);
+  void add_generic(std::string name, std::vector<std::string> param_names, int required,
+                   decltype(Builtin::typer) typer, NativeImpl impl);
+  Program& program_;
+  std::vector<Builtin> list_;
+};
+
+// Resolves a written type against the flow's classes; returns null and sets error on failure.
+const Type* resolve_type_text(TypeTable& types, std::string_view text,
+                              const std::function<const Type*(std::string_view)>& class_lookup,
+                              std::string& error, int& error_pos);
+
+}  // namespace flowd

@@ -1,0 +1,90 @@
+#include "net/listener.hpp"
+
+#include "net/engine.hpp"
+#include "net/session.hpp"
+
+namespace flowd {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+// Accept back-off when the process is out of descriptors or memory (NATS: 10 ms doubling to 1 s):
+// the pending connection stays in the backlog, so re-arming at once would spin.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{10};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
+
+bool is_resource_error(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         ec.value() == ENFILE;
+}
+}  // namespace
+
+Listener::Listener(Engine& engine, Worker& worker, const ListenerInfo& info, const ServiceInfo& service)
+    : engine_(engine), worker_(worker), info_(info), service_(service), acceptor_(worker.io), retry_timer_(worker.io) {}
+
+bool Listener::open(const tcp::endpoint& at, std::string& error) {
+  boost::system::error_code ec;
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "listener " + info_.name + " cannot listen on " + at.address().to_string() + ":" +
+            std::to_string(at.port()) + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+tcp::endpoint Listener::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void Listener::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  retry_timer_.cancel();
+}
+
+void Listener::do_accept() {
+  if (stopped_) return;
+  acceptor_.async_accept(worker_.io, [this](const boost::system::error_code& ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void Listener::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+  if (stopped_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    if (is_resource_error(ec)) {
+      back_off(ec);
+      return;
+    }
+    // A client that went away between SYN and accept, and the like: keep accepting.
+    engine_.logger().write(LogLevel::Debug, "flowd", "accept failed", {{"listener", info_.name}, {"error", ec.message()}});
+    do_accept();
+    return;
+  }
+  backoff_ = std::chrono::milliseconds{0};
+  std::make_shared<Session>(engine_, worker_, service_, std::move(socket))->start();
+  do_accept();
+}
+
+void Listener::back_off(const boost::system::error_code& ec) {
+  if (backoff_.count() == 0) {
+    engine_.logger().write(LogLevel::Warn, "flowd", "cannot accept connections for now; backing off",
+                           {{"listener", info_.name}, {"error", ec.message()}});
+    backoff_ = kAcceptBackoffMin;
+  } else {
+    backoff_ = std::min(backoff_ * 2, kAcceptBackoffMax);
+  }
+  retry_timer_.expires_after(backoff_);
+  retry_timer_.async_wait([this](const boost::system::error_code& e) {
+    if (!e) do_accept();
+  });
+}
+
+}  // namespace flowd

@@ -1,0 +1,42 @@
+// Accepts connections for one listener of the flow and hands each to a new Session.
+#pragma once
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "runtime/program.hpp"
+
+namespace flowd {
+
+class Engine;
+struct Worker;
+
+class Listener {
+ public:
+  Listener(Engine& engine, Worker& worker, const ListenerInfo& info, const ServiceInfo& service);
+  bool open(const boost::asio::ip::tcp::endpoint& at, std::string& error);
+  void start() { do_accept(); }
+  void stop();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  const ListenerInfo& info() const { return info_; }
+
+ private:
+  void do_accept();
+  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void back_off(const boost::system::error_code& ec);
+
+  Engine& engine_;
+  Worker& worker_;
+  const ListenerInfo& info_;
+  const ServiceInfo& service_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  std::chrono::milliseconds backoff_{0};
+  bool stopped_ = false;
+};
+
+}  // namespace flowd

@@ -1,0 +1,302 @@
+#include "net/session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <vector>
+
+#include "net/engine.hpp"
+
+namespace flowd {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+// Reads go into one buffer per thread: an idle connection holds no read buffer at all.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+// Chunks read per wake-up before yielding to other connections.
+constexpr int kMaxReadsPerWakeup = 16;
+// Buffers gathered into one writev.
+constexpr std::size_t kMaxGather = 16;
+
+char* read_buffer() {
+  thread_local std::unique_ptr<char[]> buf(new char[kReadBufferBytes]);
+  return buf.get();
+}
+}  // namespace
+
+Session::Session(Engine& engine, Worker& worker, const ServiceInfo& service, tcp::socket socket)
+    : engine_(engine), worker_(worker), service_(service), socket_(std::move(socket)) {}
+
+Session::~Session() {
+  if (registered_) engine_.session_closed(this);
+}
+
+std::string Session::client() const { return remote_; }
+
+void Session::start() {
+  boost::system::error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  auto* c = new CallerObj();
+  c->conn = weak_from_this();
+  c->id = engine_.next_connection_id();
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) {
+    c->remote_host = remote.address().to_string();
+    c->remote_port = remote.port();
+  }
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) {
+    c->local_host = local.address().to_string();
+    c->local_port = local.port();
+  }
+  remote_ = c->remote_host + ":" + std::to_string(c->remote_port);
+  caller_ = Value::adopt(ValueTag::Caller, c);
+  engine_.session_opened(this);
+  registered_ = true;
+  engine_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
+
+  const Function& on_connect = *service_.on_connect;
+  Value args[1] = {caller_};
+  RunOutcome r = invoke(on_connect, args, on_connect.nparams);
+  if (r.panicked || r.value.is_error()) {
+    handler_failed("onConnect", r, false);
+    close_requested_ = true;
+  } else if (r.value.tag() == ValueTag::Object) {
+    instance_ = std::move(r.value);
+    class_ = instance_.as<InstanceObj>()->cls;
+  } else {
+    engine_.logger().write(LogLevel::Warn, engine_.program().module,
+                           "onConnect returned no connection service; closing the connection",
+                           {{"client", remote_}});
+    close_requested_ = true;
+  }
+  state_ = State::Open;
+  after_handler();
+  if (state_ == State::Open) arm_read();
+}
+
+RunOutcome Session::invoke(const Function& fn, const Value* args, int argc) {
+  in_handler_ = true;
+  RunOutcome r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
+  in_handler_ = false;
+  return r;
+}
+
+void Session::handler_failed(const char* handler, const RunOutcome& r, bool call_on_error) {
+  const Program& p = engine_.program();
+  const SourceSite& site = p.sites.empty() ? SourceSite{} : p.sites[r.site];
+  std::string node = site.node_id.empty() ? site.kind : site.node_id;
+  if (!site.label.empty()) node += " (" + site.label + ")";
+  std::string at = p.file + ":" + std::to_string(site.line) + ":" + std::to_string(site.column);
+  std::string message = std::string(handler) + (r.panicked ? " failed" : " returned an error");
+  std::string error = r.panicked ? r.panic_message : r.value.as<ErrorObj>()->message;
+  engine_.logger().write(LogLevel::Error, p.module, message,
+                         {{"error", error}, {"node", node}, {"at", at}, {"client", remote_}});
+  if (call_on_error) run_on_error(r.panicked ? make_error(r.panic_message) : r.value);
+}
+
+void Session::run_on_error(const Value& error) {
+  if (!class_ || !class_->on_error) return;
+  Value args[3];
+  int n = 0;
+  args[n++] = instance_;
+  if (class_->on_error_takes_caller) args[n++] = caller_;
+  args[n++] = error;
+  RunOutcome r = invoke(*class_->on_error, args, n);
+  if (r.panicked || r.value.is_error()) handler_failed("onError", r, false);
+}
+
+void Session::run_on_close() {
+  if (on_close_ran_) return;
+  on_close_ran_ = true;
+  if (!class_ || !class_->on_close) return;
+  Value args[2];
+  int n = 0;
+  args[n++] = instance_;
+  if (class_->on_close_takes_caller) args[n++] = caller_;
+  RunOutcome r = invoke(*class_->on_close, args, n);
+  if (r.panicked || r.value.is_error()) handler_failed("onClose", r, false);
+}
+
+// After each handler: start sending what it queued, and honour a close it asked for.
+void Session::after_handler() {
+  if (close_requested_ && state_ == State::Open) {
+    begin_close("closed by the flow");
+    return;
+  }
+  flush();
+}
+
+void Session::arm_read() {
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+}
+
+void Session::on_readable(const boost::system::error_code& ec) {
+  if (state_ != State::Open) return;
+  if (ec) {
+    fail(ec, "read");
+    return;
+  }
+  char* buf = read_buffer();
+  for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+    boost::system::error_code rec;
+    std::size_t n = socket_.read_some(asio::buffer(buf, kReadBufferBytes), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) {
+      arm_read();
+      return;
+    }
+    if (rec == asio::error::eof) {
+      begin_close("closed by the client");
+      return;
+    }
+    if (rec) {
+      fail(rec, "read");
+      return;
+    }
+    on_bytes(buf, n);
+    if (state_ != State::Open) return;
+  }
+  // More may be waiting: let other connections run first, then read on (edge-triggered: no re-arm).
+  asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
+}
+
+void Session::on_bytes(const char* data, std::size_t n) {
+  Value args[3];
+  int argc = 0;
+  args[argc++] = instance_;
+  if (class_->on_bytes_takes_caller) args[argc++] = caller_;
+  args[argc++] = Value::bytes(std::string(data, n));
+  RunOutcome r = invoke(*class_->on_bytes, args, argc);
+  if (r.panicked || r.value.is_error()) {
+    handler_failed("onBytes", r, true);
+  } else if (r.value.tag() == ValueTag::Bytes) {
+    std::string err;
+    write(r.value, err);  // bytes returned from onBytes go back to the client
+  }
+  after_handler();
+}
+
+bool Session::write(const Value& bytes, std::string& error) {
+  if (state_ == State::Closed || broken_) {
+    error = "Socket connection already closed.";
+    return false;
+  }
+  if (bytes.str().empty()) return true;
+  out_bytes_ += bytes.str().size();
+  out_.push_back(bytes);
+  // Output queued from another connection's handler is flushed once that handler is done.
+  if (!in_handler_ && !writing_) {
+    asio::post(worker_.io, [self = shared_from_this()] { self->flush(); });
+  }
+  return true;
+}
+
+void Session::close() {
+  if (state_ == State::Closed || state_ == State::Closing) return;
+  close_requested_ = true;
+  if (!in_handler_ && state_ == State::Open)
+    asio::post(worker_.io, [self = shared_from_this()] { self->after_handler(); });
+}
+
+void Session::flush() {
+  if (writing_ || broken_ || state_ == State::Closed) return;
+  while (!out_.empty()) {
+    thread_local std::vector<asio::const_buffer> bufs;
+    bufs.clear();
+    for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
+      const std::string& s = out_[i].str();
+      std::size_t skip = i == 0 ? out_offset_ : 0;
+      bufs.emplace_back(s.data() + skip, s.size() - skip);
+    }
+    boost::system::error_code ec;
+    std::size_t sent = socket_.write_some(bufs, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      writing_ = true;
+      socket_.async_wait(tcp::socket::wait_write,
+                         [self = shared_from_this()](const boost::system::error_code& e) { self->on_writable(e); });
+      return;
+    }
+    if (ec) {
+      fail(ec, "write");
+      return;
+    }
+    out_bytes_ -= sent;
+    while (sent > 0) {
+      std::size_t left = out_[0].str().size() - out_offset_;
+      if (sent >= left) {
+        sent -= left;
+        out_offset_ = 0;
+        out_.erase(out_.begin());
+      } else {
+        out_offset_ += sent;
+        sent = 0;
+      }
+    }
+  }
+  if (state_ == State::Closing) finish_close();
+}
+
+void Session::on_writable(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (ec == asio::error::operation_aborted) return;
+  if (ec) {
+    fail(ec, "write");
+    return;
+  }
+  flush();
+}
+
+void Session::begin_close(const char* reason) {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  state_ = State::Closing;
+  engine_.logger().write(LogLevel::Debug, "flowd", "closing connection", {{"client", remote_}, {"reason", reason}});
+  run_on_close();
+  // Send what the handlers queued (onClose may add a goodbye), then close.
+  if (!writing_) flush();
+}
+
+void Session::fail(const boost::system::error_code& ec, const char* during) {
+  if (state_ == State::Closed || ec == asio::error::operation_aborted) return;
+  bool already_closing = state_ == State::Closing;
+  broken_ = true;
+  out_.clear();
+  out_bytes_ = 0;
+  std::string msg = ec == asio::error::connection_reset ? "Connection reset by peer"
+                    : ec == asio::error::broken_pipe    ? "Broken pipe: the client closed the connection"
+                                                        : ec.message();
+  engine_.logger().write(LogLevel::Debug, "flowd", std::string("connection failed during ") + during,
+                         {{"client", remote_}, {"error", msg}});
+  state_ = State::Closing;
+  // As in Ballerina: a network error goes to onError, then the connection closes (onClose once).
+  if (!already_closing) run_on_error(make_error(msg));
+  run_on_close();
+  finish_close();
+}
+
+void Session::finish_close() {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  boost::system::error_code ec;
+  if (!broken_) socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  out_.clear();
+  out_bytes_ = 0;
+  engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
+  if (registered_) {
+    registered_ = false;
+    engine_.session_closed(this);
+  }
+}
+
+void Session::drain() {
+  if (state_ == State::Open) begin_close("server stopping");
+}
+
+void Session::abort() {
+  broken_ = true;
+  finish_close();
+}
+
+}  // namespace flowd

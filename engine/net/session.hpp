@@ -1,0 +1,73 @@
+// One client connection: runs its handlers one at a time in arrival order, and owns the single
+// writer that sends its queued output in order.
+#pragma once
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/interpreter.hpp"
+#include "runtime/program.hpp"
+
+namespace flowd {
+
+class Engine;
+struct Worker;
+
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
+ public:
+  Session(Engine& engine, Worker& worker, const ServiceInfo& service, boost::asio::ip::tcp::socket socket);
+  ~Session() override;
+
+  void start();
+  // Connection (what a flow's tcp:Caller does)
+  bool write(const Value& bytes, std::string& error) override;
+  void close() override;
+  // Engine shutdown: run onClose, flush, close.
+  void drain();
+  // Grace period over: close now, dropping unsent output.
+  void abort();
+
+ private:
+  enum class State : std::uint8_t { Connecting, Open, Closing, Closed };
+
+  void arm_read();
+  void on_readable(const boost::system::error_code& ec);
+  void on_bytes(const char* data, std::size_t n);
+  void begin_close(const char* reason);
+  void fail(const boost::system::error_code& ec, const char* during);
+  RunOutcome invoke(const Function& fn, const Value* args, int argc);
+  // Logs a failed handler with its node, then gives the error to onError (unless it is onError).
+  void handler_failed(const char* handler, const RunOutcome& outcome, bool call_on_error);
+  void run_on_error(const Value& error);
+  void run_on_close();
+  void after_handler();
+  void flush();
+  void on_writable(const boost::system::error_code& ec);
+  void finish_close();
+  std::string client() const;
+
+  Engine& engine_;
+  Worker& worker_;
+  const ServiceInfo& service_;
+  boost::asio::ip::tcp::socket socket_;
+  Value instance_;             // the connection service returned by onConnect
+  Value caller_;               // the tcp:Caller value handed to handlers
+  const ClassInfo* class_ = nullptr;
+  std::vector<Value> out_;     // queued output, in order
+  std::size_t out_offset_ = 0; // bytes of out_[0] already sent
+  std::size_t out_bytes_ = 0;  // bytes queued in all
+  State state_ = State::Connecting;
+  bool in_handler_ = false;
+  bool close_requested_ = false;
+  bool writing_ = false;       // waiting for the socket to become writable
+  bool broken_ = false;        // the socket failed: nothing more can be sent
+  bool on_close_ran_ = false;
+  bool registered_ = false;
+  std::string remote_;
+};
+
+}  // namespace flowd

@@ -1,0 +1,64 @@
+// The bytecode interpreter. A handler runs in a Fiber (its operand stack and call frames), so a
+// handler's position and locals live in data, not on the C++ stack: a later issue can park a fiber
+// at an action that waits on the network and resume it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lang/builtins.hpp"
+#include "runtime/program.hpp"
+
+namespace flowd {
+
+// Default budget of evaluation steps (bytecode instructions) per event: a runaway loop is stopped
+// with an error instead of hanging the thread. About 10 ms of work on this machine.
+inline constexpr std::int64_t kDefaultStepBudget = 1'000'000;
+// Nesting of function calls within one event.
+inline constexpr int kMaxCallDepth = 64;
+
+// What the interpreter asks of the engine.
+class InterpreterHost {
+ public:
+  virtual ~InterpreterHost() = default;
+  virtual void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
+                   const Value* values, int count) = 0;
+};
+
+struct Frame {
+  const Function* fn;
+  std::uint32_t pc;
+  std::uint32_t base;     // index of local slot 0 in the fiber's stack
+  bool keep_self;         // an initializer: leave self on the stack, drop the return value
+};
+
+struct Fiber {
+  std::vector<Value> stack;
+  std::vector<Frame> frames;
+};
+
+struct RunOutcome {
+  bool panicked = false;       // raised (division by zero, step budget...) rather than returned
+  Value value;                 // the returned value (possibly an error value)
+  std::string panic_message;
+  std::uint32_t site = 0;      // index into Program::sites of the instruction that returned or raised
+};
+
+class Interpreter {
+ public:
+  Interpreter(const Program& program, std::vector<Value>& globals, InterpreterHost& host)
+      : program_(program), globals_(globals), host_(host) {}
+
+  RunOutcome call(Fiber& fiber, const Function& fn, const Value* args, int argc);
+  std::int64_t step_budget = kDefaultStepBudget;
+
+ private:
+  RunOutcome run(Fiber& fiber);
+  const Program& program_;
+  std::vector<Value>& globals_;
+  InterpreterHost& host_;
+};
+
+bool value_has_type(const Value& v, const Type* t);
+
+}  // namespace flowd

@@ -1,0 +1,169 @@
+// The compiled, immutable form of a flow: functions as linear bytecode with resolved slots,
+// classes with field layouts, listeners and services. Built once by the compiler; every
+// connection only reads it, so threads share it without locks.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lang/types.hpp"
+#include "runtime/value.hpp"
+
+namespace flowd {
+
+enum class Op : std::uint8_t {
+  Const,          // push constants[a]
+  Nil, True, False,
+  SmallInt,       // push int b
+  LoadLocal,      // push locals[a]
+  StoreLocal,     // locals[a] = pop
+  LoadField,      // obj = pop; push obj.fields[a]
+  StoreField,     // v = pop; obj = pop; obj.fields[a] = v
+  LoadSelfField,  // push locals[0].fields[a]
+  StoreSelfField, // locals[0].fields[a] = pop
+  LoadGlobal,     // push globals[a]
+  StoreGlobal,    // globals[a] = pop
+  LoadCallerField,// caller = pop; push its field a (CallerField)
+  Pop,
+  Dup,
+  AddInt, SubInt, MulInt, DivInt, ModInt, NegInt,
+  AddFloat, SubFloat, MulFloat, DivFloat, ModFloat, NegFloat,
+  Concat,         // string + string
+  Not,
+  Eq, Ne,         // deep equality
+  RefEq, RefNe,   // identity for heap values, equality for simple ones
+  CmpInt,         // a = Cmp code
+  CmpFloat,
+  CmpString,
+  Jump,           // pc = b
+  JumpIfFalse,    // if !pop: pc = b
+  JumpIfTrue,     // if pop: pc = b
+  AndJump,        // if top is false: pc = b (keep), else pop
+  OrJump,         // if top is true: pc = b (keep), else pop
+  ElvisJump,      // if top is not nil: pc = b (keep), else pop
+  Template,       // pop a values, push their concatenation as a string
+  CallNative,     // natives[a], b args
+  Call,           // functions[a], b args
+  New,            // push a new instance of classes[a] (and run its initializer)
+  Check,          // if top is an error: return it from the current function
+  IsType,         // v = pop; push (v has type type_tests[a])
+  Cast,           // convert top to the type kind a (numeric conversions)
+  Return,         // return pop
+  ReturnNil,
+  Action,         // remote action a (ActionId) with b args on top of a connection value
+  Log,            // u8 = level; a = key-name set; b = number of key values (msg, error below them)
+  MakeArray,      // pop b values into a new array
+  MakeMap,        // pop b values, keys from key_sets[a]
+  IndexGet,       // index = pop; container = pop; push container[index] (panics when out of range)
+  IndexSet,       // v = pop; index = pop; container = pop; container[index] = v
+  Panic,          // pop an error and raise it
+};
+
+enum class Cmp : std::uint8_t { Lt, Le, Gt, Ge };
+enum class CallerField : std::uint8_t { RemoteHost, RemotePort, LocalHost, LocalPort, Id };
+enum class ActionId : std::uint8_t { WriteBytes, Close };
+enum class LogLevel : std::uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+struct Instr {
+  Op op;
+  std::uint8_t u8 = 0;
+  std::uint16_t a = 0;
+  std::int32_t b = 0;
+};
+
+// Where an instruction came from, for runtime error reports: the node and field.
+struct SourceSite {
+  std::string node_id;   // "b1" or "" when the node has no id
+  std::string label;     // "Call Function"
+  std::string kind;      // "FUNCTION_CALL"
+  std::string pointer;   // JSON pointer of the node
+  int line = 0;          // position of the node in the flow file
+  int column = 0;
+};
+
+struct Function {
+  std::string name;                 // "ChatService.onBytes", "onConnect", "configurable port"
+  std::vector<Instr> code;
+  std::vector<std::uint32_t> sites; // per instruction, index into Program::sites
+  int nparams = 0;                  // including self for methods
+  int nlocals = 0;                  // including params
+  int max_stack = 16;               // operand stack high-water mark (for reserving)
+  const Type* ret = nullptr;
+};
+
+struct FieldInfo {
+  std::string name;
+  const Type* type = nullptr;
+};
+
+struct ClassInfo {
+  std::string name;
+  int index = 0;
+  const Type* type = nullptr;
+  std::vector<FieldInfo> fields;
+  std::vector<Value> field_template;  // constant defaults; non-constant ones are set by init
+  const Function* init = nullptr;     // runs the non-constant field defaults with self in slot 0
+  const Function* on_bytes = nullptr;
+  const Function* on_close = nullptr;
+  const Function* on_error = nullptr;
+  bool on_bytes_takes_caller = false;
+  bool on_close_takes_caller = false;
+  bool on_error_takes_caller = false;
+  int field_index(std::string_view n) const {
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      if (fields[i].name == n) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+struct GlobalInfo {
+  std::string name;
+  const Type* type = nullptr;
+  bool configurable = false;
+  const Function* init = nullptr;   // computes the default; null for a required configurable
+  std::string pointer;
+};
+
+enum class Framing : std::uint8_t { Raw, Line };
+
+struct ListenerInfo {
+  std::string name;
+  std::string pointer;
+  const Function* port = nullptr;   // returns int
+  const Function* host = nullptr;   // returns string; null = default host
+};
+
+struct ServiceInfo {
+  int listener = 0;
+  const Function* on_connect = nullptr;
+};
+
+struct NativeContext;
+// A library function: returns false after setting ctx's panic when it raises.
+using NativeImpl = bool (*)(NativeContext& ctx, Value* args, int argc, Value& out);
+
+struct NativeInfo {
+  std::string name;
+  NativeImpl impl = nullptr;
+};
+
+struct Program {
+  std::string file;                 // as given on the command line
+  std::string module;               // module name in log lines
+  std::unique_ptr<TypeTable> types = std::make_unique<TypeTable>();
+  std::deque<Function> functions;
+  std::deque<ClassInfo> classes;
+  std::vector<GlobalInfo> globals;
+  std::vector<ListenerInfo> listeners;
+  std::vector<ServiceInfo> services;
+  std::vector<Value> constants;
+  std::vector<SourceSite> sites;
+  std::vector<std::vector<std::string>> key_sets;   // log key names, map literal keys
+  std::vector<const Type*> type_tests;               // `is` operands
+  std::vector<NativeInfo> natives;
+  int node_count = 0;
+};
+
+}  // namespace flowd

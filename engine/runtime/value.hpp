@@ -1,0 +1,131 @@
+// Runtime values: a 16-byte tagged union; heap values are immutable or owned by one connection's
+// state and shared by an intrusive, atomic reference count (values may cross threads).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace flowd {
+
+enum class ValueTag : std::uint8_t { Nil, Boolean, Int, Float, String, Bytes, Error, Object, Caller, Array, Map };
+
+struct HeapObj {
+  mutable std::atomic<std::uint32_t> refs{1};
+  HeapObj() = default;
+  HeapObj(const HeapObj&) = delete;
+  HeapObj& operator=(const HeapObj&) = delete;
+  virtual ~HeapObj() = default;
+};
+
+class Value {
+ public:
+  Value() noexcept : tag_(ValueTag::Nil) { u_.i = 0; }
+  static Value boolean(bool b) noexcept { Value v; v.tag_ = ValueTag::Boolean; v.u_.b = b; return v; }
+  static Value integer(std::int64_t i) noexcept { Value v; v.tag_ = ValueTag::Int; v.u_.i = i; return v; }
+  static Value floating(double f) noexcept { Value v; v.tag_ = ValueTag::Float; v.u_.f = f; return v; }
+  static Value string(std::string s);
+  static Value bytes(std::string s);
+  // Adopts a heap object whose count is already 1.
+  static Value adopt(ValueTag tag, HeapObj* p) noexcept { Value v; v.tag_ = tag; v.u_.p = p; return v; }
+
+  Value(const Value& o) noexcept : tag_(o.tag_), u_(o.u_) { retain(); }
+  Value(Value&& o) noexcept : tag_(o.tag_), u_(o.u_) { o.tag_ = ValueTag::Nil; }
+  Value& operator=(const Value& o) noexcept {
+    if (this != &o) { o.retain(); release(); tag_ = o.tag_; u_ = o.u_; }
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    if (this != &o) { release(); tag_ = o.tag_; u_ = o.u_; o.tag_ = ValueTag::Nil; }
+    return *this;
+  }
+  ~Value() { release(); }
+
+  ValueTag tag() const noexcept { return tag_; }
+  bool is_nil() const noexcept { return tag_ == ValueTag::Nil; }
+  bool is_error() const noexcept { return tag_ == ValueTag::Error; }
+  bool is_heap() const noexcept { return tag_ >= ValueTag::String; }
+  bool as_bool() const noexcept { return u_.b; }
+  std::int64_t as_int() const noexcept { return u_.i; }
+  double as_float() const noexcept { return u_.f; }
+  HeapObj* heap() const noexcept { return u_.p; }
+  // String and Bytes share one representation (so toBytes / fromBytes need not copy).
+  const std::string& str() const noexcept;
+  template <class T> T* as() const noexcept { return static_cast<T*>(u_.p); }
+  // Same underlying payload, other tag (String <-> Bytes); shares the buffer.
+  Value retagged(ValueTag t) const noexcept { Value v(*this); v.tag_ = t; return v; }
+
+ private:
+  void retain() const noexcept {
+    if (is_heap()) u_.p->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    if (is_heap() && u_.p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete u_.p;
+  }
+  ValueTag tag_;
+  union U { bool b; std::int64_t i; double f; HeapObj* p; } u_;
+};
+
+struct StrObj final : HeapObj {
+  explicit StrObj(std::string s) : data(std::move(s)) {}
+  std::string data;
+};
+
+inline Value Value::string(std::string s) { return adopt(ValueTag::String, new StrObj(std::move(s))); }
+inline Value Value::bytes(std::string s) { return adopt(ValueTag::Bytes, new StrObj(std::move(s))); }
+inline const std::string& Value::str() const noexcept { return static_cast<StrObj*>(u_.p)->data; }
+
+struct ErrorObj final : HeapObj {
+  ErrorObj(std::string m, Value c) : message(std::move(m)), cause(std::move(c)) {}
+  std::string message;
+  Value cause;  // nil or another error
+};
+
+inline Value make_error(std::string message, Value cause = Value()) {
+  return Value::adopt(ValueTag::Error, new ErrorObj(std::move(message), std::move(cause)));
+}
+
+struct ClassInfo;
+
+struct InstanceObj final : HeapObj {
+  InstanceObj(const ClassInfo* c, std::vector<Value> f) : cls(c), fields(std::move(f)) {}
+  const ClassInfo* cls;
+  std::vector<Value> fields;
+};
+
+// What a connection offers to flows: writing, closing, and its addresses.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Queues bytes for the client. Returns false with `error` set when the connection is closed.
+  virtual bool write(const Value& bytes, std::string& error) = 0;
+  virtual void close() = 0;
+};
+
+struct CallerObj final : HeapObj {
+  std::weak_ptr<Connection> conn;
+  std::string remote_host, local_host, id;
+  std::int64_t remote_port = 0, local_port = 0;
+};
+
+struct ArrayObj final : HeapObj {
+  std::vector<Value> items;
+};
+
+struct MapObj final : HeapObj {
+  // Insertion-ordered, as Ballerina maps are.
+  std::vector<std::pair<std::string, Value>> entries;
+  Value* find(std::string_view key);
+};
+
+bool values_equal(const Value& a, const Value& b);
+// Ballerina's toString(): strings as themselves, nil as "", errors as error("msg").
+std::string to_display_string(const Value& v);
+void append_display_string(std::string& out, const Value& v);
+// Ballerina's float formatting (shortest round-trip, always with a '.' or exponent).
+void append_float(std::string& out, double d);
+
+}  // namespace flowd

@@ -1,0 +1,261 @@
+#include "support/diagnostics.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace flowd {
+
+namespace {
+struct IdInfo { std::string_view code, summary; };
+constexpr std::array kIds = {
+#define X(name, code, summary) IdInfo{code, summary},
+#include "support/diagnostic_ids.def"
+#undef X
+};
+}  // namespace
+
+std::string_view diag_code(DiagId id) { return kIds[static_cast<std::size_t>(id)].code; }
+std::string_view diag_summary(DiagId id) { return kIds[static_cast<std::size_t>(id)].summary; }
+
+Diagnostic& Diagnostics::error(DiagId id, std::string pointer, std::string message) {
+  ++errors_;
+  Diagnostic d;
+  d.id = id;
+  d.message = std::move(message);
+  d.pointer = std::move(pointer);
+  return list_.emplace_back(std::move(d));
+}
+
+Diagnostic& Diagnostics::warning(DiagId id, std::string pointer, std::string message) {
+  Diagnostic d;
+  d.id = id;
+  d.severity = Severity::Warning;
+  d.message = std::move(message);
+  d.pointer = std::move(pointer);
+  return list_.emplace_back(std::move(d));
+}
+
+Diagnostic& Diagnostics::expr_error(DiagId id, std::string pointer, std::string_view expr, int offset,
+                                    int length, std::string message) {
+  Diagnostic& d = error(id, std::move(pointer), std::move(message));
+  d.expr_text = std::string(expr);
+  d.expr_offset = std::clamp(offset, 0, static_cast<int>(expr.size()));
+  d.expr_length = std::max(1, length);
+  return d;
+}
+
+void Diagnostics::resolve_positions(const SourceIndex& index) {
+  for (auto& d : list_) {
+    if (d.line != 0) continue;
+    auto pos = index.locate(d.pointer, d.expr_offset);
+    d.line = pos.line;
+    d.column = pos.column;
+  }
+}
+
+std::string Diagnostics::format(std::string_view file) const {
+  std::string out;
+  for (const auto& d : list_) {
+    out += file;
+    if (d.line > 0) {
+      out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
+    }
+    out += d.severity == Severity::Error ? ": error " : ": warning ";
+    out += diag_code(d.id);
+    out += ": ";
+    out += d.message;
+    out += '\n';
+    if (!d.pointer.empty() || d.expr_offset >= 0) {
+      out += "    at ";
+      out += d.pointer.empty() ? "/" : d.pointer;
+      if (d.expr_offset >= 0) out += ", column " + std::to_string(d.expr_offset + 1) + " of the expression";
+      out += '\n';
+    }
+    if (d.expr_offset >= 0 && d.expr_text.find('\n') == std::string::npos && d.expr_text.size() < 200) {
+      out += "    | " + d.expr_text + '\n';
+      out += "    | " + std::string(static_cast<std::size_t>(d.expr_offset), ' ') + '^';
+      int tail = std::min<int>(d.expr_length, static_cast<int>(d.expr_text.size()) - d.expr_offset) - 1;
+      if (tail > 0) out += std::string(static_cast<std::size_t>(tail), '~');
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+// ---- SourceIndex: a small scanner over text that nlohmann already accepted (or partially accepted).
+
+namespace {
+
+class PositionScanner {
+ public:
+  PositionScanner(std::string_view t, std::unordered_map<std::string, std::size_t>& out)
+      : t_(t), out_(out) {}
+
+  void run() {
+    skip_ws();
+    std::string ptr;
+    value(ptr, 0);
+  }
+
+ private:
+  static constexpr int kMaxDepth = 256;
+
+  void skip_ws() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r')) ++i_;
+  }
+
+  std::string read_string() {
+    std::string s;
+    ++i_;  // opening quote
+    while (i_ < t_.size() && t_[i_] != '"') {
+      if (t_[i_] == '\\' && i_ + 1 < t_.size()) {
+        char e = t_[i_ + 1];
+        switch (e) {
+          case 'n': s += '\n'; break;
+          case 't': s += '\t'; break;
+          case 'r': s += '\r'; break;
+          case 'b': s += '\b'; break;
+          case 'f': s += '\f'; break;
+          case 'u': s += '?'; i_ += 4; break;  // keys with \u escapes are rare; the pointer is approximate
+          default: s += e; break;
+        }
+        i_ += 2;
+      } else {
+        s += t_[i_++];
+      }
+    }
+    ++i_;
+    return s;
+  }
+
+  static std::string escape_token(const std::string& key) {
+    std::string r;
+    for (char c : key) {
+      if (c == '~') r += "~0";
+      else if (c == '/') r += "~1";
+      else r += c;
+    }
+    return r;
+  }
+
+  void value(std::string& ptr, int depth) {
+    if (i_ >= t_.size() || depth > kMaxDepth) return;
+    out_.emplace(ptr, i_);
+    char c = t_[i_];
+    if (c == '{') {
+      ++i_;
+      skip_ws();
+      while (i_ < t_.size() && t_[i_] != '}') {
+        if (t_[i_] != '"') return;
+        std::string key = read_string();
+        skip_ws();
+        if (i_ >= t_.size() || t_[i_] != ':') return;
+        ++i_;
+        skip_ws();
+        std::size_t len = ptr.size();
+        ptr += '/';
+        ptr += escape_token(key);
+        value(ptr, depth + 1);
+        ptr.resize(len);
+        skip_ws();
+        if (i_ < t_.size() && t_[i_] == ',') { ++i_; skip_ws(); }
+        else break;
+      }
+      ++i_;
+    } else if (c == '[') {
+      ++i_;
+      skip_ws();
+      int index = 0;
+      while (i_ < t_.size() && t_[i_] != ']') {
+        std::size_t len = ptr.size();
+        ptr += '/';
+        ptr += std::to_string(index++);
+        value(ptr, depth + 1);
+        ptr.resize(len);
+        skip_ws();
+        if (i_ < t_.size() && t_[i_] == ',') { ++i_; skip_ws(); }
+        else break;
+      }
+      ++i_;
+    } else if (c == '"') {
+      read_string();
+    } else {
+      while (i_ < t_.size() && t_[i_] != ',' && t_[i_] != '}' && t_[i_] != ']' && t_[i_] != ' ' &&
+             t_[i_] != '\n' && t_[i_] != '\r' && t_[i_] != '\t')
+        ++i_;
+    }
+  }
+
+  std::string_view t_;
+  std::unordered_map<std::string, std::size_t>& out_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+void SourceIndex::build() const {
+  if (built_) return;
+  built_ = true;
+  line_starts_.push_back(0);
+  for (std::size_t i = 0; i < text_.size(); ++i)
+    if (text_[i] == '\n') line_starts_.push_back(i + 1);
+  PositionScanner(text_, values_).run();
+}
+
+SourceIndex::Pos SourceIndex::position_of_offset(std::size_t offset) const {
+  build();
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());
+  std::size_t col = offset - line_starts_[line - 1] + 1;
+  return {static_cast<int>(line), static_cast<int>(col)};
+}
+
+SourceIndex::Pos SourceIndex::locate(std::string_view pointer, int expr_offset) const {
+  build();
+  // The longest recorded prefix of the pointer: a missing field is reported at its parent object.
+  std::string p(pointer);
+  for (;;) {
+    if (auto found = values_.find(p); found != values_.end()) {
+      std::size_t at = found->second;
+      if (expr_offset >= 0 && at < text_.size() && text_[at] == '"') {
+        // Walk the raw string, counting decoded bytes, to find the file column of the expression byte.
+        std::size_t i = at + 1;
+        int decoded = 0;
+        while (i < text_.size() && text_[i] != '"' && decoded < expr_offset) {
+          if (text_[i] == '\\') i += (i + 1 < text_.size() && text_[i + 1] == 'u') ? 6 : 2;
+          else ++i;
+          ++decoded;
+        }
+        at = i;
+      }
+      return position_of_offset(at);
+    }
+    if (p.empty()) return {};
+    auto slash = p.rfind('/');
+    p.resize(slash == std::string::npos ? 0 : slash);
+  }
+}
+
+std::string closest_name(std::string_view wanted, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, wanted.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= wanted.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j) {
+        std::size_t sub = prev[j - 1] + (wanted[i - 1] == c[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_d) {
+      best_d = prev[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace flowd

@@ -1,0 +1,249 @@
+#include "support/log.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <sys/time.h>
+
+#include "support/utf8.hpp"
+
+namespace flowd {
+
+bool parse_log_level(std::string_view s, LogLevel& out) {
+  std::string l(s);
+  for (char& c : l) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (l == "DEBUG") out = LogLevel::Debug;
+  else if (l == "INFO") out = LogLevel::Info;
+  else if (l == "WARN" || l == "WARNING") out = LogLevel::Warn;
+  else if (l == "ERROR") out = LogLevel::Error;
+  else return false;
+  return true;
+}
+
+bool parse_log_format(std::string_view s, LogFormat& out) {
+  if (s == "logfmt") out = LogFormat::Logfmt;
+  else if (s == "json") out = LogFormat::JsonObject;
+  else return false;
+  return true;
+}
+
+namespace {
+
+const char* level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::Debug: return "DEBUG";
+    case LogLevel::Info: return "INFO";
+    case LogLevel::Warn: return "WARN";
+    case LogLevel::Error: return "ERROR";
+  }
+  return "INFO";
+}
+
+spdlog::level::level_enum to_spdlog(LogLevel l) {
+  switch (l) {
+    case LogLevel::Debug: return spdlog::level::debug;
+    case LogLevel::Info: return spdlog::level::info;
+    case LogLevel::Warn: return spdlog::level::warn;
+    case LogLevel::Error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+// ISO-8601 local time with milliseconds and offset ("Z" for UTC), as Ballerina prints it.
+// The part up to the seconds is cached: it changes once a second.
+void append_time(std::string& out) {
+  thread_local time_t cached_sec = -1;
+  thread_local char prefix[32];
+  thread_local char suffix[16];
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  if (tv.tv_sec != cached_sec) {
+    cached_sec = tv.tv_sec;
+    tm t;
+    localtime_r(&tv.tv_sec, &t);
+    std::strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &t);
+    long off = t.tm_gmtoff;
+    if (off == 0) {
+      std::snprintf(suffix, sizeof suffix, "Z");
+    } else {
+      char sign = off < 0 ? '-' : '+';
+      off = off < 0 ? -off : off;
+      std::snprintf(suffix, sizeof suffix, "%c%02d:%02d", sign, static_cast<int>(off / 3600 % 100),
+                    static_cast<int>((off % 3600) / 60));
+    }
+  }
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(tv.tv_usec / 1000));
+  out += prefix;
+  out += ms;
+  out += suffix;
+}
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view s, bool json) {
+  static const char* hex = "0123456789abcdef";
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; ++i; continue;
+      case '\\': out += "\\\\"; ++i; continue;
+      case '\n': out += "\\n"; ++i; continue;
+      case '\r': out += "\\r"; ++i; continue;
+      case '\t': out += "\\t"; ++i; continue;
+      default: break;
+    }
+    if (c < 0x80) {  // other C0 controls and DEL
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+      continue;
+    }
+    std::size_t valid = utf8::valid_prefix(s.substr(i, 4));
+    std::size_t len = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
+    if (valid >= len && len > 1) {
+      // C1 controls (U+0080..U+009F) are terminal escapes too.
+      if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+        unsigned char cp = static_cast<unsigned char>(s[i + 1]);
+        out += "\\u00";
+        out += hex[cp >> 4];
+        out += hex[cp & 15];
+      } else {
+        out.append(s.data() + i, len);
+      }
+      i += len;
+      continue;
+    }
+    // Not UTF-8: show the byte.
+    out += json ? "\\\\x" : "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+    ++i;
+  }
+}
+
+Logger::Logger(LogConfig config) : config_(std::move(config)) {
+  spdlog::sink_ptr sink;
+  if (config_.file.empty()) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config_.file, false);
+  out_ = std::make_shared<spdlog::logger>("flowd", sink);
+  out_->set_pattern("%v");
+  out_->set_level(spdlog::level::trace);
+  out_->flush_on(config_.file.empty() ? spdlog::level::trace : spdlog::level::warn);
+}
+
+Logger::~Logger() { flush(); }
+
+void Logger::flush() { out_->flush(); }
+
+void Logger::begin(std::string& line, LogLevel level, std::string_view module, std::string_view message) {
+  if (config_.format == LogFormat::JsonObject) {
+    line += "{\"time\":\"";
+    append_time(line);
+    line += "\", \"level\":\"";
+    line += level_name(level);
+    line += "\", \"module\":\"";
+    append_escaped(line, module, true);
+    line += "\", \"message\":\"";
+    append_escaped(line, message, true);
+    line += '"';
+  } else {
+    line += "time=";
+    append_time(line);
+    line += " level=";
+    line += level_name(level);
+    line += " module=";
+    if (module.empty()) line += "\"\"";
+    else line += module;
+    line += " message=\"";
+    append_escaped(line, message, false);
+    line += '"';
+  }
+}
+
+void Logger::field(std::string& line, std::string_view key, std::string_view value, bool quoted) {
+  bool json = config_.format == LogFormat::JsonObject;
+  if (json) {
+    line += ", \"";
+    append_escaped(line, key, true);
+    line += "\":";
+  } else {
+    line += ' ';
+    line += key;
+    line += '=';
+  }
+  if (quoted) {
+    line += '"';
+    append_escaped(line, value, json);
+    line += '"';
+  } else {
+    line += value;
+  }
+}
+
+void Logger::finish(std::string& line, LogLevel level) {
+  if (config_.format == LogFormat::JsonObject) line += '}';
+  out_->log(to_spdlog(level), "{}", line);
+}
+
+void Logger::write(LogLevel level, std::string_view module, std::string_view message,
+                   std::initializer_list<LogField> fields) {
+  if (!enabled(level)) return;
+  thread_local std::string line;
+  line.clear();
+  begin(line, level, module, message);
+  for (const auto& f : fields) field(line, f.key, f.value, f.quoted);
+  finish(line, level);
+}
+
+void Logger::write(LogLevel level, std::string_view module, std::string_view message,
+                   const std::vector<LogField>& fields) {
+  if (!enabled(level)) return;
+  thread_local std::string line;
+  line.clear();
+  begin(line, level, module, message);
+  for (const auto& f : fields) field(line, f.key, f.value, f.quoted);
+  finish(line, level);
+}
+
+void Logger::write_values(LogLevel level, std::string_view module, const Value& message, const Value& error,
+                          const std::vector<std::string>& keys, const Value* values, int count) {
+  if (!enabled(level)) return;
+  thread_local std::string line;
+  thread_local std::string scratch;
+  line.clear();
+  begin(line, level, module, message.tag() == ValueTag::String ? std::string_view(message.str()) : std::string_view());
+  if (error.is_error()) field(line, "error", error.as<ErrorObj>()->message, true);
+  for (int i = 0; i < count; ++i) {
+    const Value& v = values[i];
+    scratch.clear();
+    bool quoted = true;
+    switch (v.tag()) {
+      case ValueTag::Int:
+      case ValueTag::Float:
+      case ValueTag::Boolean:
+        append_display_string(scratch, v);
+        quoted = false;
+        break;
+      case ValueTag::Nil:
+        scratch = "()";
+        quoted = false;
+        break;
+      case ValueTag::Error: scratch = v.as<ErrorObj>()->message; break;
+      default: append_display_string(scratch, v); break;
+    }
+    field(line, keys[static_cast<std::size_t>(i)], scratch, quoted);
+  }
+  finish(line, level);
+}
+
+}  // namespace flowd

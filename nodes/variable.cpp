@@ -1,0 +1,34 @@
+// VARIABLE (Declare Variable): `type variable = expression;`
+#include "flow/compiler.hpp"
+#include "nodes/nodes.hpp"
+
+namespace flowd::nodes {
+
+namespace {
+class VariableNode final : public NodeKind {
+ public:
+  std::string_view kind() const override { return "VARIABLE"; }
+  std::string_view palette_label() const override { return "Declare Variable"; }
+  bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
+    fc.check_keys(n, {"node", "id", "label", "description", "variable", "type", "expression"});
+    auto name = fc.identifier_field(n, "variable", true);
+    bool type_ok = true;
+    const Type* declared = fc.type_field(n, "type", type_ok);
+    if (!n.json.contains("expression")) {
+      fc.diags().error(DiagId::MissingField, n.pointer,
+                       "missing field \"expression\": a declared variable needs an initial value");
+      return false;
+    }
+    // The variable is declared after its expression, so the expression cannot read it.
+    const Type* t = fc.expression_field(n, "expression", declared);
+    if (!name || !type_ok || !t) return false;
+    int slot = fc.declare_local(n, "variable", *name, declared ? declared : t);
+    if (slot >= 0) fc.emit(Op::StoreLocal, slot);
+    return false;
+  }
+};
+}  // namespace
+
+std::unique_ptr<NodeKind> make_variable() { return std::make_unique<VariableNode>(); }
+
+}  // namespace flowd::nodes
