@@ -21,8 +21,10 @@ class VariableNode final : public NodeKind {
     }
     // The variable is declared after its expression, so the expression cannot read it.
     const Type* t = fc.expression_field(n, "expression", declared);
-    if (!name || !type_ok || !t) return false;
-    int slot = fc.declare_local(n, "variable", *name, declared ? declared : t);
+    if (!name) return false;
+    // Declared even when its expression is wrong (null type: uses are not reported again).
+    const Type* type = !type_ok ? nullptr : declared ? declared : t;
+    int slot = fc.declare_local(n, "variable", *name, type);
     if (slot >= 0) fc.emit(Op::StoreLocal, slot);
     return false;
   }

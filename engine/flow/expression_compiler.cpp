@@ -84,7 +84,7 @@ const Type* FunctionCompiler::compile_expression_text(const NodeSpec& n, std::st
     return nullptr;
   }
   if (narrowing && e.kind == ExprKind::Is && e.kids[0]->kind == ExprKind::Name) {
-    if (const Local* l = find_local(e.kids[0]->name)) {
+    if (const Local* l = find_local(e.kids[0]->name); l && l->type) {
       std::string err;
       int pos = 0;
       const Type* tested = resolve_type_text(types(), e.type_text,
@@ -390,7 +390,7 @@ const Type* FunctionCompiler::expr(const Expr& e, ExprCtx& c, const Type* expect
 const Type* FunctionCompiler::expr_name(const Expr& e, ExprCtx& c) {
   if (const Local* l = find_local(e.name)) {
     emit(Op::LoadLocal, l->slot);
-    return l->type;
+    return l->type;  // null for a variable whose declaration had an error (already reported)
   }
   int g = module_.global_index(e.name);
   if (g >= 0) {

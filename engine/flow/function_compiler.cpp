@@ -260,7 +260,11 @@ void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check,
     auto name = identifier_field(n, "variable", true);
     bool ok = true;
     const Type* declared = type_field(n, "type", ok);
-    if (!name || !ok || !t) return;
+    if (!name) return;
+    if (!ok || !t) {
+      declare_local(n, "variable", *name, ok ? declared : nullptr);  // poisoned: uses are not reported again
+      return;
+    }
     if (declared && !types().assignable(t, declared)) {
       std::string hint;
       if (t->contains(TypeKind::Error) && types().assignable(types().without(t, TypeKind::Error), declared))
@@ -268,6 +272,7 @@ void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check,
       diags().error(DiagId::TypeMismatch, n.pointer + "/type",
                     "the result is " + t->name + ", which cannot be stored in '" + *name + "' of type " +
                         declared->name + hint);
+      declare_local(n, "variable", *name, declared);
       return;
     }
     int slot = declare_local(n, "variable", *name, declared ? declared : t);

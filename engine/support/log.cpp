@@ -131,10 +131,16 @@ void append_escaped(std::string& out, std::string_view s, bool json) {
   }
 }
 
-Logger::Logger(LogConfig config) : config_(std::move(config)) {
-  spdlog::sink_ptr sink;
-  if (config_.file.empty()) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config_.file, false);
+namespace {
+spdlog::sink_ptr default_sink(const LogConfig& config) {
+  if (config.file.empty()) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  return std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file, false);
+}
+}  // namespace
+
+Logger::Logger(LogConfig config) : Logger(config, default_sink(config)) {}
+
+Logger::Logger(LogConfig config, std::shared_ptr<spdlog::sinks::sink> sink) : config_(std::move(config)) {
   out_ = std::make_shared<spdlog::logger>("flowd", sink);
   out_->set_pattern("%v");
   out_->set_level(spdlog::level::trace);

@@ -9,7 +9,10 @@
 
 #include "runtime/program.hpp"
 
-namespace spdlog { class logger; }
+namespace spdlog {
+class logger;
+namespace sinks { class sink; }
+}  // namespace spdlog
 
 namespace flowd {
 
@@ -34,6 +37,8 @@ struct LogField {
 class Logger {
  public:
   explicit Logger(LogConfig config);
+  // Writes to the given sink (tests capture lines with an ostream sink).
+  Logger(LogConfig config, std::shared_ptr<spdlog::sinks::sink> sink);
   ~Logger();
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
