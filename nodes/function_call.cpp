@@ -14,7 +14,7 @@ class FunctionCallNode final : public NodeKind {
     fc.check_keys(n, {"node", "id", "label", "description", "function", "args", "variable", "type", "check"});
     const Type* t = fc.named_call(n, "function", "args");
     bool check = fc.bool_field(n, "check", false);
-    if (!t) return false;
+    // Bound even when the call has an error, so later uses of the variable are not reported too.
     fc.bind_result(n, t, check, /*must_handle_error=*/true);
     return false;
   }

@@ -17,6 +17,7 @@ class VariableNode final : public NodeKind {
     if (!n.json.contains("expression")) {
       fc.diags().error(DiagId::MissingField, n.pointer,
                        "missing field \"expression\": a declared variable needs an initial value");
+      if (name) fc.declare_local(n, "variable", *name, type_ok ? declared : nullptr);
       return false;
     }
     // The variable is declared after its expression, so the expression cannot read it.

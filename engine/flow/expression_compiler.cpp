@@ -127,19 +127,20 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
   bool ok = true;
   if (args) {
     NodeSpec args_spec = n.child(args_key);
+    // Reserved up front: each context points into its entry's source string, which must not move.
+    parsed.reserve(args->size());
     for (auto it = args->begin(); it != args->end(); ++it) {
-      Parsed p;
-      p.name = it.key();
       if (!it->is_string()) {
-        diags().error(DiagId::WrongFieldType, args_spec.pointer + "/" + p.name,
-                      "argument \"" + p.name + "\" must be an expression string" +
+        diags().error(DiagId::WrongFieldType, args_spec.pointer + "/" + it.key(),
+                      "argument \"" + it.key() + "\" must be an expression string" +
                           (it->is_number() || it->is_boolean() ? " (write \"" + it->dump() + "\")" : ""));
         ok = false;
         continue;
       }
+      Parsed& p = parsed.emplace_back();
+      p.name = it.key();
       p.src = it->get<std::string>();
       p.ctx = std::make_unique<ExprCtx>(ExprCtx{&n, p.name, p.src, args_spec.pointer + "/" + p.name});
-      p.ctx->src = p.src;
       ParseResult r = parse_expression(p.src);
       if (r.error) {
         error_span(*p.ctx, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
@@ -147,7 +148,6 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
         continue;
       }
       p.expr = std::move(r.expr);
-      parsed.push_back(std::move(p));
     }
   }
   if (!ok) return nullptr;

@@ -213,6 +213,9 @@ bool FunctionCompiler::block(const NodeSpec& parent, std::string_view key, bool 
     if (!kind_name) continue;
     const NodeKind* kind = registry().find(*kind_name);
     if (!kind) {
+      // A misspelt kind may still declare a variable: keep it known so its uses are not reported too.
+      if (auto v = node.json.find("variable"); v != node.json.end() && v->is_string() && !find_local(v->get<std::string>()))
+        declare_local(node, "variable", v->get<std::string>(), nullptr);
       std::string near = closest_name(*kind_name, registry().kinds());
       diags().error(DiagId::UnknownNodeKind, node.pointer + "/node",
                     "unknown node kind \"" + *kind_name + "\"" +
@@ -246,7 +249,8 @@ void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check,
   if (t && check) {
     if (!t->contains(TypeKind::Error)) {
       diags().error(DiagId::BadCheck, n.pointer + "/check",
-                    "\"check\" is set, but the result (" + t->name + ") can never be an error");
+                    t->kind == TypeKind::Nil ? std::string("\"check\" is set, but the call returns nothing, so there is no error to check")
+                                             : "\"check\" is set, but the result (" + t->name + ") can never be an error");
     } else if (!return_type_->contains(TypeKind::Error)) {
       diags().error(DiagId::BadCheck, n.pointer + "/check",
                     "\"check\" returns an error from the function, but it returns " + return_type_->name);

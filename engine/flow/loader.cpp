@@ -218,14 +218,15 @@ class ModuleCompiler {
       callers = 1;
       shape_ok = !required || params[1].second == required;
     }
+    // Declared even when the shape is wrong, so the body is still checked against them.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      NodeSpec p = fn_spec.child("parameters").at(i);
+      fc.declare_local(p, "name", params[i].first, params[i].second);
+    }
     if (!shape_ok) {
       D().error(DiagId::BadHandlerSignature, fn_spec.pointer + "/parameters",
                 std::string(handler) + " takes " + shapes);
       return -1;
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      NodeSpec p = fn_spec.child("parameters").at(i);
-      fc.declare_local(p, "name", params[i].first, params[i].second);
     }
     return callers;
   }

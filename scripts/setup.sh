@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for flowd and builds it: installs the Debian packages that are
+# missing (nothing is downloaded from anywhere else), then configures and builds into build/.
+#   scripts/setup.sh            packages + Release-with-debug-info build in build/
+#   FLOWD_BUILD_DIR=dir FLOWD_CMAKE_ARGS="..." scripts/setup.sh    another build directory/options
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev
+          libgtest-dev libgmock-dev libssl-dev python3 python3-jsonschema)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir=${FLOWD_BUILD_DIR:-build}
+# shellcheck disable=SC2086
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${FLOWD_CMAKE_ARGS:-} >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+echo "setup: built $build_dir/flowd"
