@@ -49,6 +49,10 @@ class IfNode final : public NodeKind {
       all_return = fc.block(n, "else", true) && all_return;
       fc.end_scope();
     } else {
+      // A guard (`if x is error { return ... }`): when every branch returns, the code after the IF
+      // runs only when every condition was false, so the narrowed types hold for the rest of the block.
+      if (all_return)
+        for (const auto& nr : earlier) fc.narrow(nr, false);
       all_return = false;
     }
     for (int j : to_end) fc.patch_jump(j, fc.here());
