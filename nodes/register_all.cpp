@@ -9,6 +9,14 @@ void register_builtin_nodes(NodeRegistry& registry) {
   registry.add(nodes::make_function_call());
   registry.add(nodes::make_remote_action_call());
   registry.add(nodes::make_return());
+  registry.add(nodes::make_while());
+  registry.add(nodes::make_foreach());
+  registry.add(nodes::make_break());
+  registry.add(nodes::make_continue());
+  registry.add(nodes::make_match());
+  registry.add(nodes::make_error_handler());
+  registry.add(nodes::make_fail());
+  registry.add(nodes::make_lock());
 }
 
 const NodeRegistry& builtin_registry() {

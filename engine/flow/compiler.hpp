@@ -2,6 +2,7 @@
 // flow's JSON into bytecode: names become slots, expressions are parsed and type-checked once,
 // and nodes are compiled by their registered NodeKind.
 #pragma once
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct ModuleContext {
   const Type* class_type(std::string_view name) const;
   const Type* resolve_type(const std::string& text, const std::string& pointer);
   int global_index(std::string_view name) const;
+  const UserFunction* user_function(std::string_view name) const;
+  // A library function or a flow-defined one (whose signature is kept as a Builtin with user_function set).
+  const Builtin* callable(std::string_view name) const;
+  std::vector<std::string> callable_names() const;
+  std::deque<Builtin> user_signatures;
 };
 
 // A local whose type is narrowed inside a branch (`if x is error`).
@@ -85,9 +91,27 @@ class FunctionCompiler {
   // Compiles a whole function body (the node list at n["nodes"]) and its implicit return.
   void body(const NodeSpec& fn_spec);
   int constant(Value v);
-  // Loop bookkeeping for BREAK/CONTINUE (the flow-language issue extends this).
-  struct Loop { int continue_target; std::vector<int> break_jumps; std::size_t scope_depth; };
+  // An expression string that is itself the JSON value at v (an element of an array).
+  const Type* expression_value(const NodeSpec& v, const Type* expected);
+  // Emits `check` of the value on the stack: inside ERROR_HANDLER it jumps to the on-fail block,
+  // elsewhere it returns the error from the function. Returns false (after reporting) if neither is possible.
+  bool emit_check(const std::string& pointer);
+  // Emits a FAIL of the error on the stack (same targets as check).
+  bool emit_fail(const std::string& pointer);
+  int hidden_local(const Type* type);
+  // A local that names an existing slot (the error variable of an on-fail block).
+  void alias_local(const std::string& name, int slot, const Type* type);
+
+  // Loop bookkeeping for BREAK/CONTINUE.
+  struct Loop { int continue_target; std::vector<int> break_jumps; };
   std::vector<Loop>& loops() { return loops_; }
+  // do / on fail: where check and FAIL go while compiling a do block.
+  struct FailTarget { int error_slot; std::vector<int> jumps; };
+  std::vector<FailTarget>& fail_targets() { return fail_targets_; }
+
+  // FOREACH: compiles the collection at n[key] into hidden locals; returns the element type.
+  struct Iteration { IterKind kind; int slot; const Type* elem; };
+  std::optional<Iteration> foreach_collection(const NodeSpec& n, std::string_view key);
 
  private:
   struct Local { std::string name; int slot; const Type* type; };
@@ -126,6 +150,7 @@ class FunctionCompiler {
   std::vector<Local> locals_;
   std::vector<std::size_t> scopes_;
   std::vector<Loop> loops_;
+  std::vector<FailTarget> fail_targets_;
   std::uint32_t site_ = 0;
   int next_slot_ = 0;
 };

@@ -105,6 +105,68 @@ const Type* FunctionCompiler::compile_expression_text(const NodeSpec& n, std::st
   return t;
 }
 
+const Type* FunctionCompiler::expression_value(const NodeSpec& v, const Type* expected) {
+  if (!v.json.is_string()) {
+    diags().error(DiagId::WrongFieldType, v.pointer, "must be an expression string");
+    return nullptr;
+  }
+  // The holder is the parent pointer; the key is the last token.
+  auto slash = v.pointer.rfind('/');
+  NodeSpec holder{v.json, v.pointer.substr(0, slash)};
+  std::string key = v.pointer.substr(slash + 1);
+  return compile_expression_text(holder, key, v.json.get<std::string>(), expected, nullptr);
+}
+
+std::optional<FunctionCompiler::Iteration> FunctionCompiler::foreach_collection(const NodeSpec& n, std::string_view key) {
+  const Json* j = field(n, key, true, Json::value_t::string);
+  if (!j) return std::nullopt;
+  std::string src = j->get<std::string>();
+  ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
+  ParseResult r = parse_expression(src);
+  if (r.error) {
+    error_span(c, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
+    return std::nullopt;
+  }
+  const Expr& e = *r.expr;
+  TypeTable& T = types();
+  int slot = hidden_local(nullptr);
+  hidden_local(nullptr);  // slot + 1: the index
+  if (e.kind == ExprKind::Range) {
+    // a ... b (inclusive) or a ..< b: locals[slot] = end (exclusive), locals[slot+1] = start.
+    const Type* end_t = expr(*e.kids[1], c, T.integer());
+    if (!end_t) return std::nullopt;
+    if (!T.assignable(end_t, T.integer())) {
+      mismatch(c, *e.kids[1], end_t, T.integer(), "the end of a range");
+      return std::nullopt;
+    }
+    if (e.op == Tok::DotDotDot) {
+      emit(Op::SmallInt, 0, 1);
+      emit(Op::AddInt);
+    }
+    emit(Op::StoreLocal, slot);
+    const Type* start_t = expr(*e.kids[0], c, T.integer());
+    if (!start_t) return std::nullopt;
+    if (!T.assignable(start_t, T.integer())) {
+      mismatch(c, *e.kids[0], start_t, T.integer(), "the start of a range");
+      return std::nullopt;
+    }
+    emit(Op::StoreLocal, slot + 1);
+    return Iteration{IterKind::Range, slot, T.integer()};
+  }
+  const Type* t = expr(e, c, nullptr);
+  if (!t) return std::nullopt;
+  emit(Op::StoreLocal, slot);
+  emit(Op::SmallInt, 0, 0);
+  emit(Op::StoreLocal, slot + 1);
+  if (t->kind == TypeKind::Array)
+    return Iteration{t->elem->kind == TypeKind::Byte ? IterKind::Bytes : IterKind::List, slot,
+                     t->elem->kind == TypeKind::Byte ? T.byte() : t->elem};
+  if (t->kind == TypeKind::Map) return Iteration{IterKind::MapValues, slot, t->elem};
+  error_at(c, DiagId::TypeMismatch, e,
+           "FOREACH goes over a list, a map's values (m.keys() for its keys) or a range such as 0 ..< n, not " + t->name);
+  return std::nullopt;
+}
+
 const Type* FunctionCompiler::expression_field(const NodeSpec& n, std::string_view key, const Type* expected) {
   const Json* j = field(n, key, true, Json::value_t::string);
   if (!j) return nullptr;
@@ -151,9 +213,9 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
     }
   }
   if (!ok) return nullptr;
-  const Builtin* b = module_.builtins.find(*fname);
+  const Builtin* b = module_.callable(*fname);
   if (!b) {
-    std::string near = closest_name(*fname, module_.builtins.all_names());
+    std::string near = closest_name(*fname, module_.callable_names());
     diags().error(DiagId::UnknownFunction, n.pointer + "/" + std::string(function_key),
                   "unknown function '" + *fname + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
     return nullptr;
@@ -192,6 +254,7 @@ void FunctionCompiler::assignment(const NodeSpec& n, std::string_view target_key
           error_at(c, DiagId::NotAssignable, e, "'" + e.name + "' is a configurable and cannot be changed");
           return;
         }
+        program().has_module_state = true;
         if (expression_field(n, expr_key, gi.type)) emit(Op::StoreGlobal, g);
         return;
       }
@@ -241,6 +304,10 @@ void FunctionCompiler::assignment(const NodeSpec& n, std::string_view target_key
       const Type* ct = expr(*e.kids[0], c, nullptr);
       if (!ct) return;
       if (ct->kind == TypeKind::Array) {
+        if (ct->elem->kind == TypeKind::Byte) {
+          error_at(c, DiagId::NotAssignable, e, "byte[] values cannot be changed: build a new list instead");
+          return;
+        }
         if (!expr(*e.kids[1], c, types().integer())) return;
         if (expression_field(n, expr_key, ct->elem)) emit(Op::IndexSet);
         return;
@@ -321,11 +388,13 @@ const Type* FunctionCompiler::expr(const Expr& e, ExprCtx& c, const Type* expect
         error_at(c, DiagId::BadCheck, e, "check is applied to " + t->name + ", which can never be an error");
         return nullptr;
       }
-      if (!return_type_->contains(TypeKind::Error)) {
-        error_at(c, DiagId::BadCheck, e, "check returns an error from the function, but it returns " + return_type_->name);
+      if (fail_targets_.empty() && !return_type_->contains(TypeKind::Error)) {
+        error_at(c, DiagId::BadCheck, e,
+                 "check returns an error from the function, but it returns " + return_type_->name +
+                     " (put it inside an ERROR_HANDLER, or let the function return error)");
         return nullptr;
       }
-      emit(Op::Check);
+      emit_check(c.pointer);
       return T.without(t, TypeKind::Error);
     }
     case ExprKind::New: {
@@ -395,6 +464,7 @@ const Type* FunctionCompiler::expr_name(const Expr& e, ExprCtx& c) {
   int g = module_.global_index(e.name);
   if (g >= 0) {
     emit(Op::LoadGlobal, g);
+    if (!program().globals[static_cast<std::size_t>(g)].configurable) program().has_module_state = true;
     return program().globals[static_cast<std::size_t>(g)].type;
   }
   std::string near = closest_name(e.name, visible_names());
@@ -495,9 +565,9 @@ const Type* FunctionCompiler::expr_method(const Expr& e, ExprCtx& c) {
 }
 
 const Type* FunctionCompiler::expr_call(const Expr& e, ExprCtx& c) {
-  const Builtin* b = module_.builtins.find(e.name);
+  const Builtin* b = module_.callable(e.name);
   if (!b) {
-    std::string near = closest_name(e.name, module_.builtins.all_names());
+    std::string near = closest_name(e.name, module_.callable_names());
     error_span(c, DiagId::UnknownFunction, e.pos, static_cast<int>(e.name.size()),
                "unknown function '" + e.name + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
     return nullptr;
@@ -605,7 +675,11 @@ const Type* FunctionCompiler::call_builtin(const Builtin& b, const Type* receive
   }
   std::vector<const Type*> arg_types;
   for (std::size_t i = 0; i < given; ++i) {
+    // The first argument is the receiver (written v.f() or f(v)); generic parameters follow its type.
+    const Type* recv = receiver ? receiver : arg_types.empty() ? nullptr : arg_types[0];
     const Type* want = b.params[i].type;
+    if (b.params[i].receiver_element && recv && (recv->kind == TypeKind::Array || recv->kind == TypeKind::Map))
+      want = recv->elem;
     const Type* t = (receiver && i == 0) ? receiver : expr(*slots[i], *slot_ctx[i], want);
     if (!t) return nullptr;
     if (want && !T.assignable(t, want)) {
@@ -616,6 +690,11 @@ const Type* FunctionCompiler::call_builtin(const Builtin& b, const Type* receive
     }
     arg_types.push_back(t);
   }
+  if (b.mutates_receiver && !arg_types.empty() && arg_types[0]->kind == TypeKind::Array &&
+      arg_types[0]->elem->kind == TypeKind::Byte) {
+    error_at(c, DiagId::TypeMismatch, at, "byte[] values cannot be changed: build a new list instead");
+    return nullptr;
+  }
   const Type* ret = b.ret;
   if (b.typer) {
     std::string err;
@@ -625,7 +704,8 @@ const Type* FunctionCompiler::call_builtin(const Builtin& b, const Type* receive
       return nullptr;
     }
   }
-  emit(Op::CallNative, b.native, static_cast<int>(given));
+  if (b.user_function >= 0) emit(Op::Call, b.user_function, static_cast<int>(given));
+  else emit(Op::CallNative, b.native, static_cast<int>(given));
   return ret;
 }
 

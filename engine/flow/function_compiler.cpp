@@ -18,6 +18,25 @@ int ModuleContext::global_index(std::string_view name) const {
   return -1;
 }
 
+const UserFunction* ModuleContext::user_function(std::string_view name) const {
+  for (const auto& f : program.user_functions)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+const Builtin* ModuleContext::callable(std::string_view name) const {
+  if (const Builtin* b = builtins.find(name)) return b;
+  for (const auto& u : user_signatures)
+    if (u.name == name) return &u;
+  return nullptr;
+}
+
+std::vector<std::string> ModuleContext::callable_names() const {
+  std::vector<std::string> names = builtins.all_names();
+  for (const auto& u : user_signatures) names.push_back(u.name);
+  return names;
+}
+
 const Type* ModuleContext::resolve_type(const std::string& text, const std::string& pointer) {
   std::string err;
   int pos = 0;
@@ -136,6 +155,48 @@ int FunctionCompiler::declare_local(const NodeSpec& n, std::string_view key, con
   return slot;
 }
 
+int FunctionCompiler::hidden_local(const Type* type) {
+  int slot = next_slot_++;
+  fn_.nlocals = std::max(fn_.nlocals, next_slot_);
+  locals_.push_back({"", slot, type});
+  return slot;
+}
+
+void FunctionCompiler::alias_local(const std::string& name, int slot, const Type* type) {
+  locals_.push_back({name, slot, type});
+}
+
+bool FunctionCompiler::emit_check(const std::string& pointer) {
+  if (!fail_targets_.empty()) {
+    FailTarget& ft = fail_targets_.back();
+    ft.jumps.push_back(emit(Op::CheckJump, ft.error_slot));
+    return true;
+  }
+  if (!return_type_->contains(TypeKind::Error)) {
+    diags().error(DiagId::BadCheck, pointer,
+                  "check returns an error from the function, but it returns " + return_type_->name +
+                      " (put it inside an ERROR_HANDLER, or let the function return error)");
+    return false;
+  }
+  emit(Op::Check);
+  return true;
+}
+
+bool FunctionCompiler::emit_fail(const std::string& pointer) {
+  if (!fail_targets_.empty()) {
+    FailTarget& ft = fail_targets_.back();
+    ft.jumps.push_back(emit(Op::CheckJump, ft.error_slot));
+    return true;
+  }
+  if (!return_type_->contains(TypeKind::Error)) {
+    diags().error(DiagId::MisplacedStatement, pointer,
+                  "FAIL outside an ERROR_HANDLER returns the error, but the function returns " + return_type_->name);
+    return false;
+  }
+  emit(Op::Return);
+  return true;
+}
+
 void FunctionCompiler::begin_scope() { scopes_.push_back(locals_.size()); }
 
 void FunctionCompiler::end_scope() {
@@ -251,11 +312,7 @@ void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check,
       diags().error(DiagId::BadCheck, n.pointer + "/check",
                     t->kind == TypeKind::Nil ? std::string("\"check\" is set, but the call returns nothing, so there is no error to check")
                                              : "\"check\" is set, but the result (" + t->name + ") can never be an error");
-    } else if (!return_type_->contains(TypeKind::Error)) {
-      diags().error(DiagId::BadCheck, n.pointer + "/check",
-                    "\"check\" returns an error from the function, but it returns " + return_type_->name);
-    } else {
-      emit(Op::Check);
+    } else if (emit_check(n.pointer + "/check")) {
       t = types().without(t, TypeKind::Error);
     }
   }

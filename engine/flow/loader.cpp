@@ -55,9 +55,12 @@ class ModuleCompiler {
                      "functions", "variables", "connections"});
     declare_classes();
     configurables();
+    module_variables();
+    declare_functions();
     listeners();
     classes();
     services();
+    function_bodies();
   }
 
  private:
@@ -155,11 +158,112 @@ class ModuleCompiler {
     });
   }
 
+  // Module-level variables, shared by every connection: `map<tcp:Caller> clients = {};`
+  void module_variables() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    for (const auto& g : P().globals) seen.insert(g.name);
+    each_object(top, "variables", [&](const NodeSpec& v) {
+      check_keys(v, {"name", "type", "expression", "description"});
+      auto name = name_of(v, seen, "module variable");
+      Function scratch;
+      FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
+      auto type_text = fc.string_field(v, "type", true);
+      if (!name || !type_text) return;
+      const Type* t = ctx_.resolve_type(*type_text, v.pointer + "/type");
+      if (!t) return;
+      GlobalInfo g;
+      g.name = *name;
+      g.type = t;
+      g.pointer = v.pointer;
+      g.init = module_expression(v, "expression", t, "variable " + *name);
+      P().globals.push_back(std::move(g));
+    });
+  }
+
+  // Signatures first, so handlers and functions can call any function (and recurse).
+  void declare_functions() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    TypeTable& T = *P().types;
+    each_object(top, "functions", [&](const NodeSpec& f) {
+      check_keys(f, {"name", "parameters", "returnType", "nodes", "description"});
+      auto name = name_of(f, seen, "function");
+      if (!name) return;
+      if (ctx_.builtins.find(*name)) {
+        D().error(DiagId::DuplicateName, f.pointer + "/name", "'" + *name + "' is a library function's name");
+        return;
+      }
+      UserFunction uf;
+      uf.name = *name;
+      Function scratch;
+      FunctionCompiler fc(ctx_, scratch, nullptr, T.nil());
+      bool ok = true;
+      auto pit = f.json.find("parameters");
+      if (pit != f.json.end() && !pit->is_null()) {
+        if (!pit->is_array()) {
+          D().error(DiagId::WrongFieldType, f.pointer + "/parameters", "\"parameters\" must be an array");
+          return;
+        }
+        NodeSpec ps = f.child("parameters");
+        std::set<std::string> pnames;
+        for (std::size_t i = 0; i < pit->size(); ++i) {
+          NodeSpec p = ps.at(i);
+          if (!p.json.is_object()) {
+            D().error(DiagId::WrongFieldType, p.pointer, "a parameter must be an object with \"name\" and \"type\"");
+            ok = false;
+            continue;
+          }
+          auto pname = fc.identifier_field(p, "name", true);
+          auto ptype = fc.string_field(p, "type", true);
+          const Type* t = ptype ? ctx_.resolve_type(*ptype, p.pointer + "/type") : nullptr;
+          if (!pname || !t) { ok = false; continue; }
+          if (!pnames.insert(*pname).second) {
+            D().error(DiagId::DuplicateName, p.pointer + "/name", "parameter '" + *pname + "' is declared twice");
+            ok = false;
+            continue;
+          }
+          uf.params.emplace_back(*pname, t);
+        }
+      }
+      uf.ret = T.nil();
+      if (auto rt = fc.string_field(f, "returnType", false)) {
+        uf.ret = ctx_.resolve_type(*rt, f.pointer + "/returnType");
+        if (!uf.ret) ok = false;
+      }
+      if (!ok) return;
+      Function& fn = P().functions.emplace_back();
+      fn.name = *name;
+      uf.function_index = static_cast<int>(P().functions.size() - 1);
+      Builtin sig;
+      sig.name = uf.name;
+      for (const auto& [pn, pt] : uf.params) sig.params.push_back({pn, pt, false});
+      sig.ret = uf.ret;
+      sig.user_function = uf.function_index;
+      ctx_.user_signatures.push_back(std::move(sig));
+      P().user_functions.push_back(std::move(uf));
+      function_specs_.emplace_back(f);
+    });
+  }
+
+  void function_bodies() {
+    for (std::size_t i = 0; i < function_specs_.size(); ++i) {
+      const UserFunction& uf = P().user_functions[i];
+      Function& fn = P().functions[static_cast<std::size_t>(uf.function_index)];
+      const NodeSpec& f = function_specs_[i];
+      FunctionCompiler fc(ctx_, fn, nullptr, uf.ret);
+      for (std::size_t k = 0; k < uf.params.size(); ++k)
+        fc.declare_local(f.child("parameters").at(k), "name", uf.params[k].first, uf.params[k].second);
+      fn.nparams = static_cast<int>(uf.params.size());
+      fc.body(f);
+    }
+  }
+
   void listeners() {
     NodeSpec top{root_, ""};
     std::set<std::string> seen;
     each_object(top, "listeners", [&](const NodeSpec& l) {
-      check_keys(l, {"name", "kind", "port", "localHost", "description", "options"});
+      check_keys(l, {"name", "kind", "port", "localHost", "description", "framing", "maxLineLength"});
       auto name = name_of(l, seen, "listener");
       Function scratch;
       FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
@@ -172,6 +276,17 @@ class ModuleCompiler {
       li.port = module_expression(l, "port", P().types->integer(), "listener " + li.name + " port");
       if (l.json.contains("localHost") && !l.json["localHost"].is_null())
         li.host = module_expression(l, "localHost", P().types->string(), "listener " + li.name + " localHost");
+      if (auto framing = fc.string_field(l, "framing", false)) {
+        if (*framing == "line") li.framing = Framing::Line;
+        else if (*framing != "raw")
+          D().error(DiagId::BadListener, l.pointer + "/framing",
+                    "\"framing\" is \"raw\" (chunks as read, the default) or \"line\", not \"" + *framing + "\"");
+      }
+      if (l.json.contains("maxLineLength") && !l.json["maxLineLength"].is_null()) {
+        if (li.framing != Framing::Line)
+          D().warning(DiagId::BadListener, l.pointer + "/maxLineLength", "\"maxLineLength\" only applies with \"framing\": \"line\"");
+        li.max_line_length = module_expression(l, "maxLineLength", P().types->integer(), "listener " + li.name + " maxLineLength");
+      }
       P().listeners.push_back(std::move(li));
     });
   }
@@ -397,6 +512,7 @@ class ModuleCompiler {
   ModuleContext ctx_;
   const Json& root_;
   std::vector<NodeSpec> class_specs_;
+  std::vector<NodeSpec> function_specs_;
 };
 
 }  // namespace

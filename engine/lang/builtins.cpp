@@ -258,6 +258,165 @@ bool n_error_cause(NativeContext&, Value* a, int, Value& out) {
   return true;
 }
 
+bool n_array_push(NativeContext&, Value* a, int, Value& out) {
+  a[0].as<ArrayObj>()->items.push_back(a[1]);
+  out = Value();
+  return true;
+}
+
+bool n_array_pop(NativeContext& ctx, Value* a, int, Value& out) {
+  auto& items = a[0].as<ArrayObj>()->items;
+  if (items.empty()) return ctx.raise("cannot pop from an empty list");
+  out = std::move(items.back());
+  items.pop_back();
+  return true;
+}
+
+bool n_array_remove(NativeContext& ctx, Value* a, int, Value& out) {
+  auto& items = a[0].as<ArrayObj>()->items;
+  std::int64_t i = a[1].as_int();
+  if (i < 0 || static_cast<std::size_t>(i) >= items.size())
+    return ctx.raise("index " + std::to_string(i) + " out of range for a list of length " + std::to_string(items.size()));
+  out = std::move(items[static_cast<std::size_t>(i)]);
+  items.erase(items.begin() + i);
+  return true;
+}
+
+bool n_array_index_of(NativeContext&, Value* a, int, Value& out) {
+  if (a[0].tag() == ValueTag::Bytes) {
+    std::size_t at = a[0].str().find(static_cast<char>(a[1].as_int()));
+    out = at == std::string::npos ? Value() : Value::integer(static_cast<std::int64_t>(at));
+    return true;
+  }
+  const auto& items = a[0].as<ArrayObj>()->items;
+  out = Value();
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (values_equal(items[i], a[1])) {
+      out = Value::integer(static_cast<std::int64_t>(i));
+      break;
+    }
+  return true;
+}
+
+bool value_less(const Value& x, const Value& y) {
+  switch (x.tag()) {
+    case ValueTag::Int: return x.as_int() < y.as_int();
+    case ValueTag::Float: return x.as_float() < y.as_float();
+    case ValueTag::String: return x.str() < y.str();
+    case ValueTag::Boolean: return !x.as_bool() && y.as_bool();
+    default: return false;
+  }
+}
+
+Value new_array(std::vector<Value> items) {
+  auto* arr = new ArrayObj();
+  arr->items = std::move(items);
+  return Value::adopt(ValueTag::Array, arr);
+}
+
+bool n_array_sort(NativeContext&, Value* a, int argc, Value& out) {
+  std::vector<Value> items = a[0].as<ArrayObj>()->items;
+  bool descending = argc > 1 && a[1].str() == "descending";
+  std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
+    return descending ? value_less(y, x) : value_less(x, y);
+  });
+  out = new_array(std::move(items));
+  return true;
+}
+
+bool n_array_reverse(NativeContext&, Value* a, int, Value& out) {
+  std::vector<Value> items = a[0].as<ArrayObj>()->items;
+  std::reverse(items.begin(), items.end());
+  out = new_array(std::move(items));
+  return true;
+}
+
+bool n_map_keys(NativeContext&, Value* a, int, Value& out) {
+  std::vector<Value> keys;
+  for (const auto& e : a[0].as<MapObj>()->entries) keys.push_back(Value::string(e.first));
+  out = new_array(std::move(keys));
+  return true;
+}
+
+bool n_map_to_array(NativeContext&, Value* a, int, Value& out) {
+  std::vector<Value> values;
+  for (const auto& e : a[0].as<MapObj>()->entries) values.push_back(e.second);
+  out = new_array(std::move(values));
+  return true;
+}
+
+bool n_map_has_key(NativeContext&, Value* a, int, Value& out) {
+  out = Value::boolean(a[0].as<MapObj>()->find(a[1].str()) != nullptr);
+  return true;
+}
+
+bool n_map_length(NativeContext&, Value* a, int, Value& out) {
+  out = Value::integer(static_cast<std::int64_t>(a[0].as<MapObj>()->entries.size()));
+  return true;
+}
+
+bool remove_key(Value& m, const std::string& key, Value& out) {
+  auto& entries = m.as<MapObj>()->entries;
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (it->first == key) {
+      out = std::move(it->second);
+      entries.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool n_map_remove(NativeContext& ctx, Value* a, int, Value& out) {
+  if (!remove_key(a[0], a[1].str(), out)) return ctx.raise("the map has no key '" + a[1].str() + "'");
+  return true;
+}
+
+bool n_map_remove_if_has_key(NativeContext&, Value* a, int, Value& out) {
+  out = Value();
+  remove_key(a[0], a[1].str(), out);
+  return true;
+}
+
+bool n_map_get(NativeContext& ctx, Value* a, int, Value& out) {
+  Value* v = a[0].as<MapObj>()->find(a[1].str());
+  if (!v) return ctx.raise("the map has no key '" + a[1].str() + "'");
+  out = *v;
+  return true;
+}
+
+bool n_string_split(NativeContext& ctx, Value* a, int, Value& out) {
+  const std::string& s = a[0].str();
+  const std::string& sep = a[1].str();
+  if (sep.empty()) return ctx.raise("string:split needs a non-empty separator");
+  std::vector<Value> parts;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t at = s.find(sep, start);
+    if (at == std::string::npos) {
+      parts.push_back(Value::string(s.substr(start)));
+      break;
+    }
+    parts.push_back(Value::string(s.substr(start, at - start)));
+    start = at + sep.size();
+  }
+  out = new_array(std::move(parts));
+  return true;
+}
+
+bool n_string_join(NativeContext&, Value* a, int, Value& out) {
+  const std::string& sep = a[0].str();
+  std::string r;
+  bool first = true;
+  for (const auto& v : a[1].as<ArrayObj>()->items) {
+    if (!first) r += sep;
+    first = false;
+    r += v.str();
+  }
+  out = Value::string(std::move(r));
+  return true;
+}
+
 }  // namespace
 
 const Type* resolve_type_text(TypeTable& types, std::string_view text,
@@ -310,6 +469,57 @@ BuiltinTable::BuiltinTable(Program& program) : program_(program) {
                 return t.integer();
               },
               n_array_length);
+  add("string:split", "string s, string separator", "string[]", n_string_split);
+  add("string:join", "string separator, string[] strs", "string", n_string_join);
+  add("map:hasKey", "map<any> m, string k", "boolean", n_map_has_key);
+  add("map:keys", "map<any> m", "string[]", n_map_keys);
+  // Generic signatures: typed from the receiver.
+  auto needs = [](TypeKind kind, const char* fn, auto result) {
+    return [kind, fn, result](TypeTable& t, const std::vector<const Type*>& a, std::string& err) -> const Type* {
+      if (a[0]->kind != kind) {
+        err = std::string(fn) + " needs a " + (kind == TypeKind::Array ? "list" : "map") + ", not " + a[0]->name;
+        return nullptr;
+      }
+      return result(t, a[0]);
+    };
+  };
+  add_generic("array:push", {"arr", "value"}, 2, needs(TypeKind::Array, "push", [](TypeTable& t, const Type*) { return t.nil(); }), n_array_push);
+  list_.back().params[1].receiver_element = true;
+  list_.back().mutates_receiver = true;
+  add_generic("array:pop", {"arr"}, 1, needs(TypeKind::Array, "pop", [](TypeTable&, const Type* a) { return a->elem; }), n_array_pop);
+  list_.back().mutates_receiver = true;
+  add_generic("array:remove", {"arr", "index"}, 2, needs(TypeKind::Array, "remove", [](TypeTable&, const Type* a) { return a->elem; }), n_array_remove);
+  list_.back().params[1].type = program_.types->integer();
+  list_.back().mutates_receiver = true;
+  add_generic("array:indexOf", {"arr", "value"}, 2,
+              needs(TypeKind::Array, "indexOf", [](TypeTable& t, const Type*) { return t.optional(t.integer()); }), n_array_index_of);
+  list_.back().params[1].receiver_element = true;
+  add_generic("array:sort", {"arr", "direction"}, 1,
+              [](TypeTable&, const std::vector<const Type*>& a, std::string& err) -> const Type* {
+                if (a[0]->kind != TypeKind::Array) {
+                  err = "sort needs a list, not " + a[0]->name;
+                  return nullptr;
+                }
+                TypeKind k = a[0]->elem->kind;
+                if (k != TypeKind::Int && k != TypeKind::Float && k != TypeKind::String && k != TypeKind::Boolean) {
+                  err = "sort needs a list of int, float, string or boolean, not " + a[0]->name;
+                  return nullptr;
+                }
+                return a[0];
+              },
+              n_array_sort);
+  list_.back().params[1].type = program_.types->string();
+  add_generic("array:reverse", {"arr"}, 1, needs(TypeKind::Array, "reverse", [](TypeTable&, const Type* a) { return a; }), n_array_reverse);
+  add_generic("map:length", {"m"}, 1, needs(TypeKind::Map, "length", [](TypeTable& t, const Type*) { return t.integer(); }), n_map_length);
+  add_generic("map:toArray", {"m"}, 1, needs(TypeKind::Map, "toArray", [](TypeTable& t, const Type* m) { return t.array_of(m->elem); }), n_map_to_array);
+  add_generic("map:remove", {"m", "k"}, 2, needs(TypeKind::Map, "remove", [](TypeTable&, const Type* m) { return m->elem; }), n_map_remove);
+  list_.back().params[1].type = program_.types->string();
+  list_.back().mutates_receiver = true;
+  add_generic("map:removeIfHasKey", {"m", "k"}, 2,
+              needs(TypeKind::Map, "removeIfHasKey", [](TypeTable& t, const Type* m) { return t.optional(m->elem); }), n_map_remove_if_has_key);
+  list_.back().params[1].type = program_.types->string();
+  add_generic("map:get", {"m", "k"}, 2, needs(TypeKind::Map, "get", [](TypeTable&, const Type* m) { return m->elem; }), n_map_get);
+  list_.back().params[1].type = program_.types->string();
   const char* levels[] = {"log:printDebug", "log:printInfo", "log:printWarn", "log:printError"};
   for (int i = 0; i < 4; ++i) {
     Builtin b;

@@ -24,6 +24,7 @@ struct BuiltinParam {
   std::string name;
   const Type* type = nullptr;   // null: checked by the typer
   bool optional = false;
+  bool receiver_element = false; // generic: expects the receiver's element type (push(T[] a, T v))
 };
 
 struct Builtin {
@@ -34,7 +35,9 @@ struct Builtin {
   // or returns null and sets the message.
   std::function<const Type*(TypeTable&, const std::vector<const Type*>&, std::string&)> typer;
   int native = -1;                  // index into Program::natives
+  int user_function = -1;           // a flow-defined function: index into Program::functions
   bool is_log = false;              // log:print*: msg, error?, then key-values by name
+  bool mutates_receiver = false;    // array:push and friends (not allowed on byte[], which is immutable)
   LogLevel level = LogLevel::Info;
 };
 

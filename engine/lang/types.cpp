@@ -116,6 +116,10 @@ bool TypeTable::assignable(const Type* from, const Type* to) const {
                        [&](const Type* m) { return assignable(from, m); });
   // byte is a subtype of int, as in Ballerina.
   if (from->kind == TypeKind::Byte && to->kind == TypeKind::Int) return true;
+  // Lists and maps are covariant in their element type (as Ballerina's static typing is).
+  if ((from->kind == TypeKind::Array && to->kind == TypeKind::Array) ||
+      (from->kind == TypeKind::Map && to->kind == TypeKind::Map))
+    return assignable(from->elem, to->elem);
   return false;
 }
 

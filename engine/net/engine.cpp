@@ -127,6 +127,16 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
     if (r.panicked) errors.push_back("configurable '" + g.name + "': " + r.panic_message);
     else globals_[i] = std::move(r.value);
   }
+  // Module-level variables, in order (their initializers may use the configurables).
+  if (errors.empty()) {
+    for (std::size_t i = 0; i < program_.globals.size(); ++i) {
+      const GlobalInfo& g = program_.globals[i];
+      if (g.configurable || !g.init) continue;
+      RunOutcome r = workers_[0]->interpreter->call(fiber, *g.init, nullptr, 0);
+      if (r.panicked) errors.push_back("module variable '" + g.name + "': " + r.panic_message);
+      else globals_[i] = std::move(r.value);
+    }
+  }
   return errors.empty();
 }
 
@@ -166,7 +176,19 @@ bool Engine::listen(std::string& error) {
       }
       addr = results.begin()->endpoint().address();
     }
-    auto l = std::make_unique<Listener>(*this, *workers_[0], li, svc);
+    ListenerSettings settings;
+    settings.name = li.name;
+    settings.service = &svc;
+    settings.framing = li.framing;
+    if (li.max_line_length) {
+      RunOutcome m = interp.call(fiber, *li.max_line_length, nullptr, 0);
+      if (m.panicked || m.value.as_int() < 1) {
+        error = "listener " + li.name + ": maxLineLength must be a positive int";
+        return false;
+      }
+      settings.max_line = static_cast<std::size_t>(m.value.as_int());
+    }
+    auto l = std::make_unique<Listener>(*this, *workers_[0], std::move(settings));
     if (!l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)), error)) return false;
     auto ep = l->local_endpoint();
     std::string where = ep.address().to_string() + ":" + std::to_string(ep.port());

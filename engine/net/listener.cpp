@@ -20,8 +20,8 @@ bool is_resource_error(const boost::system::error_code& ec) {
 }
 }  // namespace
 
-Listener::Listener(Engine& engine, Worker& worker, const ListenerInfo& info, const ServiceInfo& service)
-    : engine_(engine), worker_(worker), info_(info), service_(service), acceptor_(worker.io), retry_timer_(worker.io) {}
+Listener::Listener(Engine& engine, Worker& worker, ListenerSettings settings)
+    : engine_(engine), worker_(worker), settings_(std::move(settings)), acceptor_(worker.io), retry_timer_(worker.io) {}
 
 bool Listener::open(const tcp::endpoint& at, std::string& error) {
   boost::system::error_code ec;
@@ -30,7 +30,7 @@ bool Listener::open(const tcp::endpoint& at, std::string& error) {
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    error = "listener " + info_.name + " cannot listen on " + at.address().to_string() + ":" +
+    error = "listener " + settings_.name + " cannot listen on " + at.address().to_string() + ":" +
             std::to_string(at.port()) + ": " + ec.message();
     return false;
   }
@@ -64,19 +64,19 @@ void Listener::on_accept(const boost::system::error_code& ec, tcp::socket socket
       return;
     }
     // A client that went away between SYN and accept, and the like: keep accepting.
-    engine_.logger().write(LogLevel::Debug, "flowd", "accept failed", {{"listener", info_.name}, {"error", ec.message()}});
+    engine_.logger().write(LogLevel::Debug, "flowd", "accept failed", {{"listener", settings_.name}, {"error", ec.message()}});
     do_accept();
     return;
   }
   backoff_ = std::chrono::milliseconds{0};
-  std::make_shared<Session>(engine_, worker_, service_, std::move(socket))->start();
+  std::make_shared<Session>(engine_, worker_, settings_, std::move(socket))->start();
   do_accept();
 }
 
 void Listener::back_off(const boost::system::error_code& ec) {
   if (backoff_.count() == 0) {
     engine_.logger().write(LogLevel::Warn, "flowd", "cannot accept connections for now; backing off",
-                           {{"listener", info_.name}, {"error", ec.message()}});
+                           {{"listener", settings_.name}, {"error", ec.message()}});
     backoff_ = kAcceptBackoffMin;
   } else {
     backoff_ = std::min(backoff_ * 2, kAcceptBackoffMax);

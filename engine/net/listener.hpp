@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "net/line_framer.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
@@ -15,14 +16,22 @@ namespace flowd {
 class Engine;
 struct Worker;
 
+// A listener's settings, evaluated once at start (they may use configurables).
+struct ListenerSettings {
+  std::string name;
+  const ServiceInfo* service = nullptr;
+  Framing framing = Framing::Raw;
+  std::size_t max_line = kDefaultMaxLineLength;
+};
+
 class Listener {
  public:
-  Listener(Engine& engine, Worker& worker, const ListenerInfo& info, const ServiceInfo& service);
+  Listener(Engine& engine, Worker& worker, ListenerSettings settings);
   bool open(const boost::asio::ip::tcp::endpoint& at, std::string& error);
   void start() { do_accept(); }
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-  const ListenerInfo& info() const { return info_; }
+  const ListenerSettings& settings() const { return settings_; }
 
  private:
   void do_accept();
@@ -31,8 +40,7 @@ class Listener {
 
   Engine& engine_;
   Worker& worker_;
-  const ListenerInfo& info_;
-  const ServiceInfo& service_;
+  ListenerSettings settings_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_{0};

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "net/engine.hpp"
+#include "net/listener.hpp"
 
 namespace flowd {
 
@@ -24,8 +25,10 @@ char* read_buffer() {
 }
 }  // namespace
 
-Session::Session(Engine& engine, Worker& worker, const ServiceInfo& service, tcp::socket socket)
-    : engine_(engine), worker_(worker), service_(service), socket_(std::move(socket)) {}
+Session::Session(Engine& engine, Worker& worker, const ListenerSettings& settings, tcp::socket socket)
+    : engine_(engine), worker_(worker), settings_(settings), socket_(std::move(socket)) {
+  if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
+}
 
 Session::~Session() {
   if (registered_) engine_.session_closed(this);
@@ -56,7 +59,7 @@ void Session::start() {
   registered_ = true;
   engine_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
 
-  const Function& on_connect = *service_.on_connect;
+  const Function& on_connect = *settings_.service->on_connect;
   Value args[1] = {caller_};
   RunOutcome r = invoke(on_connect, args, on_connect.nparams);
   if (r.panicked || r.value.is_error()) {
@@ -155,19 +158,41 @@ void Session::on_readable(const boost::system::error_code& ec) {
       fail(rec, "read");
       return;
     }
-    on_bytes(buf, n);
+    on_chunk(buf, n);
     if (state_ != State::Open) return;
   }
   // More may be waiting: let other connections run first, then read on (edge-triggered: no re-arm).
   asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
 }
 
-void Session::on_bytes(const char* data, std::size_t n) {
+void Session::on_chunk(const char* data, std::size_t n) {
+  if (!framer_) {
+    on_bytes(std::string_view(data, n));
+    after_handler();
+    return;
+  }
+  // Every line of the chunk is handled before the output is sent: one write for a burst of lines.
+  auto r = framer_->feed(std::string_view(data, n), [this](std::string_view line) {
+    on_bytes(line);
+    return state_ == State::Open && !close_requested_;  // a handler may have closed the connection
+  });
+  if (r == LineFramer::Result::TooLong) {
+    std::string msg = "line too long: more than " + std::to_string(framer_->max_line()) +
+                      " bytes without a newline (the listener's maxLineLength); closing the connection";
+    engine_.logger().write(LogLevel::Warn, engine_.program().module, msg, {{"client", remote_}});
+    run_on_error(make_error(msg));
+    begin_close("line too long");
+    return;
+  }
+  after_handler();
+}
+
+void Session::on_bytes(std::string_view data) {
   Value args[3];
   int argc = 0;
   args[argc++] = instance_;
   if (class_->on_bytes_takes_caller) args[argc++] = caller_;
-  args[argc++] = Value::bytes(std::string(data, n));
+  args[argc++] = Value::bytes(std::string(data));
   RunOutcome r = invoke(*class_->on_bytes, args, argc);
   if (r.panicked || r.value.is_error()) {
     handler_failed("onBytes", r, true);
@@ -175,7 +200,6 @@ void Session::on_bytes(const char* data, std::size_t n) {
     std::string err;
     write(r.value, err);  // bytes returned from onBytes go back to the client
   }
-  after_handler();
 }
 
 bool Session::write(const Value& bytes, std::string& error) {

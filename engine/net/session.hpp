@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/line_framer.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/program.hpp"
 
@@ -16,10 +17,11 @@ namespace flowd {
 
 class Engine;
 struct Worker;
+struct ListenerSettings;
 
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(Engine& engine, Worker& worker, const ServiceInfo& service, boost::asio::ip::tcp::socket socket);
+  Session(Engine& engine, Worker& worker, const ListenerSettings& settings, boost::asio::ip::tcp::socket socket);
   ~Session() override;
 
   void start();
@@ -36,7 +38,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void arm_read();
   void on_readable(const boost::system::error_code& ec);
-  void on_bytes(const char* data, std::size_t n);
+  void on_chunk(const char* data, std::size_t n);
+  // Runs onBytes for one chunk (raw) or one line (line framing).
+  void on_bytes(std::string_view data);
   void begin_close(const char* reason);
   void fail(const boost::system::error_code& ec, const char* during);
   RunOutcome invoke(const Function& fn, const Value* args, int argc);
@@ -52,7 +56,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   Engine& engine_;
   Worker& worker_;
-  const ServiceInfo& service_;
+  const ListenerSettings& settings_;
+  std::unique_ptr<LineFramer> framer_;  // only with line framing
   boost::asio::ip::tcp::socket socket_;
   Value instance_;             // the connection service returned by onConnect
   Value caller_;               // the tcp:Caller value handed to handlers

@@ -317,6 +317,53 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         pc = fr->pc;
         break;
       }
+      case Op::CheckJump: {
+        if (!TOP().is_error()) break;
+        Value e = std::move(TOP());
+        // The on-fail block starts with an empty operand stack.
+        st.resize(fr->base + static_cast<std::size_t>(fr->fn->nlocals));
+        LOCAL(in.a) = std::move(e);
+        pc = static_cast<std::uint32_t>(in.b);
+        break;
+      }
+      case Op::IterNext: {
+        Value& coll = LOCAL(in.a);
+        Value& index = LOCAL(in.a + 1);
+        std::int64_t i = index.as_int();
+        Value next;
+        bool done = false;
+        switch (static_cast<IterKind>(in.u8)) {
+          case IterKind::List: {
+            const auto& items = coll.as<ArrayObj>()->items;
+            if (static_cast<std::size_t>(i) >= items.size()) done = true;
+            else next = items[static_cast<std::size_t>(i)];
+            break;
+          }
+          case IterKind::Bytes: {
+            const std::string& b = coll.str();
+            if (static_cast<std::size_t>(i) >= b.size()) done = true;
+            else next = Value::integer(static_cast<unsigned char>(b[static_cast<std::size_t>(i)]));
+            break;
+          }
+          case IterKind::MapValues: {
+            const auto& entries = coll.as<MapObj>()->entries;
+            if (static_cast<std::size_t>(i) >= entries.size()) done = true;
+            else next = entries[static_cast<std::size_t>(i)].second;
+            break;
+          }
+          case IterKind::Range:
+            if (i >= coll.as_int()) done = true;
+            else next = Value::integer(i);
+            break;
+        }
+        if (done) {
+          pc = static_cast<std::uint32_t>(in.b);
+        } else {
+          index = Value::integer(i + 1);
+          st.push_back(std::move(next));
+        }
+        break;
+      }
       case Op::IsType: TOP() = Value::boolean(value_has_type(TOP(), program_.type_tests[in.a])); break;
       case Op::Cast: {
         Value& v = TOP();

@@ -48,6 +48,9 @@ enum class Op : std::uint8_t {
   Call,           // functions[a], b args
   New,            // push a new instance of classes[a] (and run its initializer)
   Check,          // if top is an error: return it from the current function
+  CheckJump,      // if top is an error: drop the operands, locals[a] = it, pc = b (do / on fail)
+  IterNext,       // FOREACH step over locals[a] (collection) and locals[a+1] (index); u8 = IterKind;
+                  // pushes the next element, or pc = b when done
   IsType,         // v = pop; push (v has type type_tests[a])
   Cast,           // convert top to the type kind a (numeric conversions)
   Return,         // return pop
@@ -62,6 +65,7 @@ enum class Op : std::uint8_t {
 };
 
 enum class Cmp : std::uint8_t { Lt, Le, Gt, Ge };
+enum class IterKind : std::uint8_t { List, Bytes, MapValues, Range };
 enum class CallerField : std::uint8_t { RemoteHost, RemotePort, LocalHost, LocalPort, Id };
 enum class ActionId : std::uint8_t { WriteBytes, Close };
 enum class LogLevel : std::uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
@@ -133,6 +137,16 @@ struct ListenerInfo {
   std::string pointer;
   const Function* port = nullptr;   // returns int
   const Function* host = nullptr;   // returns string; null = default host
+  Framing framing = Framing::Raw;
+  const Function* max_line_length = nullptr;  // returns int; null = kDefaultMaxLineLength
+};
+
+// A function defined in the flow (BI's FUNCTION_DEFINITION).
+struct UserFunction {
+  std::string name;
+  std::vector<std::pair<std::string, const Type*>> params;
+  const Type* ret = nullptr;
+  int function_index = -1;          // into Program::functions
 };
 
 struct ServiceInfo {
@@ -158,6 +172,10 @@ struct Program {
   std::vector<GlobalInfo> globals;
   std::vector<ListenerInfo> listeners;
   std::vector<ServiceInfo> services;
+  std::vector<UserFunction> user_functions;
+  // Whether any handler can read or write module-level variables (not configurables): such flows
+  // run their handlers one at a time across threads, so shared state needs no locks in the flow.
+  bool has_module_state = false;
   std::vector<Value> constants;
   std::vector<SourceSite> sites;
   std::vector<std::vector<std::string>> key_sets;   // log key names, map literal keys
