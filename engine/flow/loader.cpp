@@ -263,7 +263,8 @@ class ModuleCompiler {
     NodeSpec top{root_, ""};
     std::set<std::string> seen;
     each_object(top, "listeners", [&](const NodeSpec& l) {
-      check_keys(l, {"name", "kind", "port", "localHost", "description", "framing", "maxLineLength"});
+      check_keys(l, {"name", "kind", "port", "localHost", "description", "framing", "maxLineLength", "maxConnections",
+                     "maxOutputBytes", "idleTimeout", "lineTimeout"});
       auto name = name_of(l, seen, "listener");
       Function scratch;
       FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
@@ -287,6 +288,16 @@ class ModuleCompiler {
           D().warning(DiagId::BadListener, l.pointer + "/maxLineLength", "\"maxLineLength\" only applies with \"framing\": \"line\"");
         li.max_line_length = module_expression(l, "maxLineLength", P().types->integer(), "listener " + li.name + " maxLineLength");
       }
+      auto setting = [&](const char* key, const Type* type) -> const Function* {
+        if (!l.json.contains(key) || l.json[key].is_null()) return nullptr;
+        return module_expression(l, key, type, "listener " + li.name + " " + key);
+      };
+      li.max_connections = setting("maxConnections", P().types->integer());
+      li.max_output_bytes = setting("maxOutputBytes", P().types->integer());
+      li.idle_timeout = setting("idleTimeout", P().types->floating());
+      li.line_timeout = setting("lineTimeout", P().types->floating());
+      if (li.line_timeout && li.framing != Framing::Line)
+        D().warning(DiagId::BadListener, l.pointer + "/lineTimeout", "\"lineTimeout\" only applies with \"framing\": \"line\"");
       P().listeners.push_back(std::move(li));
     });
   }

@@ -180,14 +180,36 @@ bool Engine::listen(std::string& error) {
     settings.name = li.name;
     settings.service = &svc;
     settings.framing = li.framing;
-    if (li.max_line_length) {
-      RunOutcome m = interp.call(fiber, *li.max_line_length, nullptr, 0);
+    // Each optional setting: an int > 0, or seconds >= 0 (0 turns a timeout off).
+    auto count = [&](const Function* fn, const char* key, std::size_t& out) {
+      if (!fn) return true;
+      RunOutcome m = interp.call(fiber, *fn, nullptr, 0);
       if (m.panicked || m.value.as_int() < 1) {
-        error = "listener " + li.name + ": maxLineLength must be a positive int";
+        error = "listener " + li.name + ": " + key + " must be a positive int";
         return false;
       }
-      settings.max_line = static_cast<std::size_t>(m.value.as_int());
-    }
+      out = static_cast<std::size_t>(m.value.as_int());
+      return true;
+    };
+    auto seconds = [&](const Function* fn, const char* key, std::chrono::milliseconds& out) {
+      if (!fn) return true;
+      RunOutcome m = interp.call(fiber, *fn, nullptr, 0);
+      double v = m.panicked ? -1 : m.value.as_float();
+      if (!(v >= 0) || v > 1e9) {
+        error = "listener " + li.name + ": " + key + " must be a number of seconds, 0 or more";
+        return false;
+      }
+      out = std::chrono::milliseconds(static_cast<long long>(v * 1000));
+      return true;
+    };
+    if (!count(li.max_line_length, "maxLineLength", settings.max_line) ||
+        !count(li.max_connections, "maxConnections", settings.max_connections) ||
+        !count(li.max_output_bytes, "maxOutputBytes", settings.max_output_bytes) ||
+        !seconds(li.idle_timeout, "idleTimeout", settings.idle_timeout) ||
+        !seconds(li.line_timeout, "lineTimeout", settings.line_timeout))
+      return false;
+    if (settings.idle_timeout.count() > 0 || (settings.framing == Framing::Line && settings.line_timeout.count() > 0))
+      need_sweep_ = true;
     auto l = std::make_unique<Listener>(*this, *workers_[0], std::move(settings));
     if (!l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)), error)) return false;
     auto ep = l->local_endpoint();
@@ -227,6 +249,10 @@ int Engine::run() {
     });
   }
   for (auto& l : listeners_) l->start();
+  if (need_sweep_) {
+    sweep_timer_ = std::make_unique<asio::steady_timer>(w.io);
+    sweep();
+  }
   for (;;) {
     try {
       w.io.run();
@@ -238,6 +264,21 @@ int Engine::run() {
   }
   logger_.flush();
   return 0;
+}
+
+// Timeouts are checked by a sweep over the connections a few times a second, instead of a timer per
+// connection that every read would have to re-arm.
+void Engine::sweep() {
+  sweep_timer_->expires_after(kSweepInterval);
+  sweep_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Session>> live;
+    live.reserve(sessions_.size());
+    for (Session* s : sessions_) live.push_back(s->shared_from_this());
+    for (auto& s : live) s->check_timeouts(now);
+    sweep();
+  });
 }
 
 void Engine::request_stop() {
@@ -280,6 +321,7 @@ void Engine::finish_drain() {
   if (stopped_) return;
   stopped_ = true;
   if (drain_timer_) drain_timer_->cancel();
+  if (sweep_timer_) sweep_timer_->cancel();
   if (signals_) {
     boost::system::error_code ec;
     signals_->cancel(ec);

@@ -79,6 +79,8 @@ class Engine final : public InterpreterHost {
 
  private:
   void begin_drain(const char* why);
+  void sweep();
+  static constexpr std::chrono::milliseconds kSweepInterval{250};
   void finish_drain();
 
   const Program& program_;
@@ -90,6 +92,8 @@ class Engine final : public InterpreterHost {
   std::unordered_set<Session*> sessions_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
+  bool need_sweep_ = false;
   bool draining_ = false;
   bool stopped_ = false;
   std::uint64_t connection_serial_ = 0;

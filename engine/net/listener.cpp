@@ -69,8 +69,29 @@ void Listener::on_accept(const boost::system::error_code& ec, tcp::socket socket
     return;
   }
   backoff_ = std::chrono::milliseconds{0};
-  std::make_shared<Session>(engine_, worker_, settings_, std::move(socket))->start();
+  if (open_ >= settings_.max_connections) {
+    refuse(socket);
+  } else {
+    ++open_;
+    std::make_shared<Session>(engine_, worker_, *this, std::move(socket))->start();
+  }
   do_accept();
+}
+
+// Over the connection cap: one clear line, then close (as Redis does), so the client is not left hanging.
+void Listener::refuse(tcp::socket& socket) {
+  std::string line = "ERR server full: " + std::to_string(settings_.max_connections) +
+                     " connections (the listener's maxConnections); try again later\r\n";
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(line), ec);
+  socket.close(ec);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ > std::chrono::seconds(1)) {
+    last_refusal_log_ = now;
+    engine_.logger().write(LogLevel::Warn, "flowd", "connection refused: maxConnections reached",
+                           {{"listener", settings_.name}, {"maxConnections", std::to_string(settings_.max_connections), false}});
+  }
 }
 
 void Listener::back_off(const boost::system::error_code& ec) {

@@ -16,12 +16,21 @@ namespace flowd {
 class Engine;
 struct Worker;
 
+// Defaults of the listener limits (each a named listener setting in the flow; see README "Limits").
+inline constexpr std::size_t kDefaultMaxConnections = 10'000;
+inline constexpr std::size_t kDefaultMaxOutputBytes = 1024 * 1024;
+inline constexpr double kDefaultLineTimeoutSeconds = 30;
+
 // A listener's settings, evaluated once at start (they may use configurables).
 struct ListenerSettings {
   std::string name;
   const ServiceInfo* service = nullptr;
   Framing framing = Framing::Raw;
   std::size_t max_line = kDefaultMaxLineLength;
+  std::size_t max_connections = kDefaultMaxConnections;
+  std::size_t max_output_bytes = kDefaultMaxOutputBytes;
+  std::chrono::milliseconds idle_timeout{0};   // 0: off, as in Ballerina
+  std::chrono::milliseconds line_timeout{static_cast<long>(kDefaultLineTimeoutSeconds * 1000)};
 };
 
 class Listener {
@@ -32,11 +41,14 @@ class Listener {
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   const ListenerSettings& settings() const { return settings_; }
+  std::size_t open_connections() const { return open_; }
+  void connection_closed() { --open_; }
 
  private:
   void do_accept();
   void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   void back_off(const boost::system::error_code& ec);
+  void refuse(boost::asio::ip::tcp::socket& socket);
 
   Engine& engine_;
   Worker& worker_;
@@ -44,6 +56,8 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_{0};
+  std::size_t open_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
   bool stopped_ = false;
 };
 

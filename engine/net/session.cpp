@@ -1,6 +1,8 @@
 #include "net/session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <vector>
 
 #include "net/engine.hpp"
@@ -16,8 +18,18 @@ namespace {
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
 // Chunks read per wake-up before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 16;
+// Queued bytes at which a running handler's output starts going out before the handler ends.
+constexpr std::size_t kFlushDuringHandlerBytes = 64 * 1024;
 // Buffers gathered into one writev.
 constexpr std::size_t kMaxGather = 16;
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  auto n = ms.count();
+  if (n % 1000 == 0) return std::to_string(n / 1000) + " s";
+  std::string frac = std::to_string(n % 1000 + 1000).substr(1);
+  while (frac.back() == '0') frac.pop_back();
+  return std::to_string(n / 1000) + "." + frac + " s";
+}
 
 char* read_buffer() {
   thread_local std::unique_ptr<char[]> buf(new char[kReadBufferBytes]);
@@ -25,13 +37,16 @@ char* read_buffer() {
 }
 }  // namespace
 
-Session::Session(Engine& engine, Worker& worker, const ListenerSettings& settings, tcp::socket socket)
-    : engine_(engine), worker_(worker), settings_(settings), socket_(std::move(socket)) {
+Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket socket)
+    : engine_(engine), worker_(worker), listener_(listener), settings_(listener.settings()), socket_(std::move(socket)) {
   if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
 }
 
 Session::~Session() {
-  if (registered_) engine_.session_closed(this);
+  if (registered_) {
+    listener_.connection_closed();
+    engine_.session_closed(this);
+  }
 }
 
 std::string Session::client() const { return remote_; }
@@ -39,7 +54,12 @@ std::string Session::client() const { return remote_; }
 void Session::start() {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  // Keepalive notices a peer that vanished without a FIN or RST (Redis: tcp-keepalive 300).
+  socket_.set_option(asio::socket_base::keep_alive(true), ec);
+  int idle = 300;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   socket_.non_blocking(true, ec);
+  last_read_ = std::chrono::steady_clock::now();
   auto* c = new CallerObj();
   c->conn = weak_from_this();
   c->id = engine_.next_connection_id();
@@ -158,6 +178,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
       fail(rec, "read");
       return;
     }
+    last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
     if (state_ != State::Open) return;
   }
@@ -172,10 +193,14 @@ void Session::on_chunk(const char* data, std::size_t n) {
     return;
   }
   // Every line of the chunk is handled before the output is sent: one write for a burst of lines.
+  bool had_partial = framer_->buffered() > 0;
   auto r = framer_->feed(std::string_view(data, n), [this](std::string_view line) {
     on_bytes(line);
     return state_ == State::Open && !close_requested_;  // a handler may have closed the connection
   });
+  // The partial-line clock runs from the first byte of an unfinished line.
+  if (framer_->buffered() == 0) had_partial = false;
+  else if (!had_partial) partial_since_ = last_read_;
   if (r == LineFramer::Result::TooLong) {
     std::string msg = "line too long: more than " + std::to_string(framer_->max_line()) +
                       " bytes without a newline (the listener's maxLineLength); closing the connection";
@@ -208,10 +233,23 @@ bool Session::write(const Value& bytes, std::string& error) {
     return false;
   }
   if (bytes.str().empty()) return true;
+  if (overflowed_) return true;  // being closed for not reading; the flow need not handle each write
+  if (out_bytes_ + bytes.str().size() > settings_.max_output_bytes) {
+    // A client that does not read must not grow the server's memory: drop its output and close it
+    // (onError, then onClose) once no handler is running.
+    overflowed_ = true;
+    asio::post(worker_.io, [self = shared_from_this()] {
+      self->fail(asio::error::no_buffer_space, "write");
+    });
+    return true;
+  }
   out_bytes_ += bytes.str().size();
   out_.push_back(bytes);
-  // Output queued from another connection's handler is flushed once that handler is done.
-  if (!in_handler_ && !writing_) {
+  if (in_handler_) {
+    // A handler that writes a lot sends as it goes, so a reading client never trips the limit.
+    if (out_bytes_ >= kFlushDuringHandlerBytes) flush();
+  } else if (!writing_) {
+    // Output queued from another connection's handler is flushed once that handler is done.
     asio::post(worker_.io, [self = shared_from_this()] { self->flush(); });
   }
   return true;
@@ -243,7 +281,13 @@ void Session::flush() {
       return;
     }
     if (ec) {
-      fail(ec, "write");
+      if (in_handler_) {
+        // Handlers never run inside another handler: report the failure once this one is done.
+        broken_ = true;
+        asio::post(worker_.io, [self = shared_from_this(), ec] { self->fail(ec, "write"); });
+      } else {
+        fail(ec, "write");
+      }
       return;
     }
     out_bytes_ -= sent;
@@ -259,7 +303,7 @@ void Session::flush() {
       }
     }
   }
-  if (state_ == State::Closing) finish_close();
+  if (state_ == State::Closing && !in_handler_) finish_close();
 }
 
 void Session::on_writable(const boost::system::error_code& ec) {
@@ -289,7 +333,11 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
   out_bytes_ = 0;
   std::string msg = ec == asio::error::connection_reset ? "Connection reset by peer"
                     : ec == asio::error::broken_pipe    ? "Broken pipe: the client closed the connection"
-                                                        : ec.message();
+                    : ec == asio::error::timed_out      ? timeout_message_
+                    : ec == asio::error::no_buffer_space
+                        ? "output limit exceeded: more than " + std::to_string(settings_.max_output_bytes) +
+                              " bytes queued for a client that is not reading (the listener's maxOutputBytes)"
+                        : ec.message();
   engine_.logger().write(LogLevel::Debug, "flowd", std::string("connection failed during ") + during,
                          {{"client", remote_}, {"error", msg}});
   state_ = State::Closing;
@@ -310,7 +358,24 @@ void Session::finish_close() {
   engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
   if (registered_) {
     registered_ = false;
+    listener_.connection_closed();
     engine_.session_closed(this);
+  }
+}
+
+void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
+  if (state_ != State::Open || in_handler_) return;
+  if (settings_.idle_timeout.count() > 0 && now - last_read_ >= settings_.idle_timeout) {
+    // Idle: closed quietly, with onClose (as an idle timeout in Netty's IdleStateHandler would be).
+    engine_.logger().write(LogLevel::Debug, "flowd", "idle timeout", {{"client", remote_}});
+    begin_close("idle timeout");
+    return;
+  }
+  if (framer_ && framer_->buffered() > 0 && settings_.line_timeout.count() > 0 &&
+      now - partial_since_ >= settings_.line_timeout) {
+    timeout_message_ = "line timeout: an unfinished line for more than " + seconds_text(settings_.line_timeout) +
+                       " (the listener's lineTimeout)";
+    fail(asio::error::timed_out, "read");
   }
 }
 

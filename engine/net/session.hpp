@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,11 +18,12 @@ namespace flowd {
 
 class Engine;
 struct Worker;
+class Listener;
 struct ListenerSettings;
 
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(Engine& engine, Worker& worker, const ListenerSettings& settings, boost::asio::ip::tcp::socket socket);
+  Session(Engine& engine, Worker& worker, Listener& listener, boost::asio::ip::tcp::socket socket);
   ~Session() override;
 
   void start();
@@ -32,6 +34,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void drain();
   // Grace period over: close now, dropping unsent output.
   void abort();
+  // Called about once a second by the engine: idle and partial-line timeouts.
+  void check_timeouts(std::chrono::steady_clock::time_point now);
 
  private:
   enum class State : std::uint8_t { Connecting, Open, Closing, Closed };
@@ -56,6 +60,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   Engine& engine_;
   Worker& worker_;
+  Listener& listener_;
   const ListenerSettings& settings_;
   std::unique_ptr<LineFramer> framer_;  // only with line framing
   boost::asio::ip::tcp::socket socket_;
@@ -72,7 +77,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool broken_ = false;        // the socket failed: nothing more can be sent
   bool on_close_ran_ = false;
   bool registered_ = false;
+  bool overflowed_ = false;    // queued output passed maxOutputBytes
+  std::chrono::steady_clock::time_point last_read_;
+  std::chrono::steady_clock::time_point partial_since_;  // when the unfinished line began
   std::string remote_;
+  std::string timeout_message_;
 };
 
 }  // namespace flowd

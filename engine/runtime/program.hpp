@@ -138,7 +138,12 @@ struct ListenerInfo {
   const Function* port = nullptr;   // returns int
   const Function* host = nullptr;   // returns string; null = default host
   Framing framing = Framing::Raw;
-  const Function* max_line_length = nullptr;  // returns int; null = kDefaultMaxLineLength
+  // Optional settings, each an expression (null = the default; see ListenerSettings).
+  const Function* max_line_length = nullptr;  // int
+  const Function* max_connections = nullptr;  // int
+  const Function* max_output_bytes = nullptr; // int
+  const Function* idle_timeout = nullptr;     // float seconds
+  const Function* line_timeout = nullptr;     // float seconds
 };
 
 // A function defined in the flow (BI's FUNCTION_DEFINITION).
