@@ -3,6 +3,7 @@
 // and nodes are compiled by their registered NodeKind.
 #pragma once
 #include <deque>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,15 @@ struct ModuleContext {
   const Builtin* callable(std::string_view name) const;
   std::vector<std::string> callable_names() const;
   std::deque<Builtin> user_signatures;
+  std::unordered_map<std::string, int> constant_index;
 };
+
+// Operand fields of an instruction are 16 bits: the compiler refuses flows that would not fit.
+inline constexpr int kMaxLocals = 65535;
+inline constexpr std::size_t kMaxConstants = 65535;
+
+bool is_identifier(std::string_view s);
+bool is_reserved_word(std::string_view s);
 
 // A local whose type is narrowed inside a branch (`if x is error`).
 struct Narrowing {
@@ -114,10 +123,12 @@ class FunctionCompiler {
   std::optional<Iteration> foreach_collection(const NodeSpec& n, std::string_view key);
 
  private:
-  struct Local { std::string name; int slot; const Type* type; };
+  // narrowed: an entry made by an `is` test; the variable cannot be assigned while it is visible.
+  struct Local { std::string name; int slot; const Type* type; bool narrowed; };
   struct ExprCtx { const NodeSpec* node; std::string_view key; std::string_view src; std::string pointer; };
 
   void set_site(const NodeSpec& node);
+  int new_slot(const NodeSpec& n, const std::string& name, const Type* type);
   const Local* find_local(std::string_view name) const;
   std::vector<std::string> visible_names() const;
 
@@ -153,6 +164,7 @@ class FunctionCompiler {
   std::vector<FailTarget> fail_targets_;
   std::uint32_t site_ = 0;
   int next_slot_ = 0;
+  bool too_large_reported_ = false;
 };
 
 }  // namespace flowd

@@ -73,7 +73,8 @@ const Type* FunctionCompiler::compile_expression_text(const NodeSpec& n, std::st
   ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
   ParseResult r = parse_expression(src);
   if (r.error) {
-    error_span(c, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
+    error_span(c, r.error->overflow ? DiagId::ConstantOverflow : DiagId::ExprSyntax, r.error->pos, r.error->len,
+               r.error->message);
     return nullptr;
   }
   const Expr& e = *r.expr;
@@ -193,7 +194,7 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
     parsed.reserve(args->size());
     for (auto it = args->begin(); it != args->end(); ++it) {
       if (!it->is_string()) {
-        diags().error(DiagId::WrongFieldType, args_spec.pointer + "/" + it.key(),
+        diags().error(DiagId::WrongFieldType, args_spec.pointer + "/" + escape_pointer_token(it.key()),
                       "argument \"" + it.key() + "\" must be an expression string" +
                           (it->is_number() || it->is_boolean() ? " (write \"" + it->dump() + "\")" : ""));
         ok = false;
@@ -202,7 +203,7 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
       Parsed& p = parsed.emplace_back();
       p.name = it.key();
       p.src = it->get<std::string>();
-      p.ctx = std::make_unique<ExprCtx>(ExprCtx{&n, p.name, p.src, args_spec.pointer + "/" + p.name});
+      p.ctx = std::make_unique<ExprCtx>(ExprCtx{&n, p.name, p.src, args_spec.pointer + "/" + escape_pointer_token(p.name)});
       ParseResult r = parse_expression(p.src);
       if (r.error) {
         error_span(*p.ctx, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
@@ -243,6 +244,14 @@ void FunctionCompiler::assignment(const NodeSpec& n, std::string_view target_key
   switch (e.kind) {
     case ExprKind::Name: {
       if (const Local* l = find_local(e.name)) {
+        for (const auto& other : locals_) {
+          if (other.name == e.name && other.narrowed) {
+            error_at(c, DiagId::NotAssignable, e,
+                     "'" + e.name + "' cannot be assigned here: its type is narrowed by an 'is' test around this node "
+                     "(store the new value in another variable)");
+            return;
+          }
+        }
         int slot = l->slot;
         if (expression_field(n, expr_key, l->type)) emit(Op::StoreLocal, slot);
         return;
@@ -611,6 +620,12 @@ const Type* FunctionCompiler::call_builtin(const Builtin& b, const Type* receive
     auto p = std::find_if(b.params.begin(), b.params.end(), [&](const BuiltinParam& bp) { return bp.name == a.name; });
     if (p == b.params.end()) {
       if (b.is_log) {
+        // Key names go into log lines unquoted: keep them to plain names.
+        if (!is_identifier(a.name)) {
+          diags().expr_error(DiagId::BadName, ac.pointer, ac.src, 0, static_cast<int>(ac.src.size()),
+                             "a log key must be a plain name (letters, digits and _), not \"" + a.name + "\"");
+          return nullptr;
+        }
         extra.push_back({a.name, {a.expr, &ac}});
         continue;
       }

@@ -93,7 +93,15 @@ std::optional<std::string> FunctionCompiler::string_field(const NodeSpec& n, std
   return j->get<std::string>();
 }
 
-static bool is_identifier(std::string_view s) {
+bool is_reserved_word(std::string_view s) {
+  static const char* const kReserved[] = {"true", "false", "null", "new", "check", "is", "self", "int", "float",
+                                          "string", "boolean", "byte", "error", "map", "any", "anydata", "var",
+                                          "tcp", "log", "array", "value", "function", "return", "if", "else",
+                                          "while", "foreach", "match", "fail", "lock", "break", "continue"};
+  return std::find(std::begin(kReserved), std::end(kReserved), s) != std::end(kReserved);
+}
+
+bool is_identifier(std::string_view s) {
   if (s.empty()) return false;
   auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
   if (!start(s[0])) return false;
@@ -106,6 +114,11 @@ std::optional<std::string> FunctionCompiler::identifier_field(const NodeSpec& n,
   if (!is_identifier(*s)) {
     diags().error(DiagId::BadName, n.pointer + "/" + std::string(key),
                   "\"" + *s + "\" is not a valid name (letters, digits and _, not starting with a digit)");
+    return std::nullopt;
+  }
+  if (is_reserved_word(*s)) {
+    diags().error(DiagId::BadName, n.pointer + "/" + std::string(key),
+                  "\"" + *s + "\" is a reserved word of the expression language and cannot be a name");
     return std::nullopt;
   }
   return s;
@@ -133,7 +146,7 @@ void FunctionCompiler::check_keys(const NodeSpec& n, const std::vector<std::stri
     if (std::find(known.begin(), known.end(), k) != known.end()) continue;
     std::string near = closest_name(k, names);
     if (!near.empty() && n.json.find(near) == n.json.end())
-      diags().warning(DiagId::MissingField, n.pointer + "/" + k,
+      diags().warning(DiagId::UnknownKey, n.pointer + "/" + k,
                       "unknown field \"" + k + "\" is ignored (did you mean \"" + near + "\"?)");
   }
 }
@@ -142,28 +155,39 @@ void FunctionCompiler::check_keys(const NodeSpec& n, const std::vector<std::stri
 
 int FunctionCompiler::declare_local(const NodeSpec& n, std::string_view key, const std::string& name,
                                     const Type* type) {
-  for (std::size_t i = scopes_.back(); i < locals_.size(); ++i) {
-    if (locals_[i].name == name) {
+  // As in Ballerina, a local may not redeclare any visible one (a parameter, an outer block's).
+  for (const auto& l : locals_) {
+    if (l.name == name) {
       diags().error(DiagId::DuplicateName, n.pointer + "/" + std::string(key),
-                    "variable '" + name + "' is already declared in this scope");
+                    "variable '" + name + "' is already declared (here or in an enclosing block): choose another name");
       return -1;
     }
   }
+  return new_slot(n, name, type);
+}
+
+int FunctionCompiler::new_slot(const NodeSpec& n, const std::string& name, const Type* type) {
+  if (next_slot_ >= kMaxLocals) {
+    if (next_slot_ == kMaxLocals)
+      diags().error(DiagId::TooComplex, n.pointer, "the function has more than " + std::to_string(kMaxLocals) +
+                                                       " local variables (kMaxLocals)");
+    ++next_slot_;
+    return -1;
+  }
   int slot = next_slot_++;
   fn_.nlocals = std::max(fn_.nlocals, next_slot_);
-  locals_.push_back({name, slot, type});
+  locals_.push_back({name, slot, type, false});
   return slot;
 }
 
 int FunctionCompiler::hidden_local(const Type* type) {
-  int slot = next_slot_++;
-  fn_.nlocals = std::max(fn_.nlocals, next_slot_);
-  locals_.push_back({"", slot, type});
-  return slot;
+  NodeSpec none{Json(), ""};
+  int slot = new_slot(none, "", type);
+  return slot < 0 ? 0 : slot;
 }
 
 void FunctionCompiler::alias_local(const std::string& name, int slot, const Type* type) {
-  locals_.push_back({name, slot, type});
+  locals_.push_back({name, slot, type, false});
 }
 
 bool FunctionCompiler::emit_check(const std::string& pointer) {
@@ -207,7 +231,7 @@ void FunctionCompiler::end_scope() {
 void FunctionCompiler::narrow(const Narrowing& nr, bool when_true) {
   const Type* t = when_true ? nr.when_true : nr.when_false;
   if (nr.slot < 0 || !t) return;
-  locals_.push_back({nr.name, nr.slot, t});
+  locals_.push_back({nr.name, nr.slot, t, true});
 }
 
 const FunctionCompiler::Local* FunctionCompiler::find_local(std::string_view name) const {
@@ -238,6 +262,13 @@ void FunctionCompiler::set_site(const NodeSpec& node) {
 }
 
 int FunctionCompiler::emit(Op op, int a, int b, int u8) {
+  if (a < 0 || a > 0xFFFF) {
+    // Operands are 16 bits (slots, constants, functions, classes): a flow this large is refused.
+    if (!too_large_reported_)
+      diags().error(DiagId::TooComplex, "", "the flow is too large to compile: an operand passed 65535 (kMaxLocals)");
+    too_large_reported_ = true;
+    a = 0;
+  }
   fn_.code.push_back(Instr{op, static_cast<std::uint8_t>(u8), static_cast<std::uint16_t>(a), b});
   fn_.sites.push_back(site_);
   return here() - 1;
@@ -245,11 +276,21 @@ int FunctionCompiler::emit(Op op, int a, int b, int u8) {
 
 int FunctionCompiler::constant(Value v) {
   auto& cs = program().constants;
-  // Reuse equal simple constants and strings, so a flow's repeated literals share one value.
-  for (std::size_t i = 0; i < cs.size(); ++i)
-    if (cs[i].tag() == v.tag() && values_equal(cs[i], v)) return static_cast<int>(i);
+  // Equal literals share one constant (keyed by tag and content, so loading stays linear).
+  std::string key(1, static_cast<char>(v.tag()));
+  if (v.tag() == ValueTag::String || v.tag() == ValueTag::Bytes) key += v.str();
+  else if (v.tag() == ValueTag::Int) key += std::to_string(v.as_int());
+  else if (v.tag() == ValueTag::Float) key.append(reinterpret_cast<const char*>(&v), sizeof(Value));
+  auto [it, fresh] = module_.constant_index.try_emplace(std::move(key), static_cast<int>(cs.size()));
+  if (!fresh) return it->second;
+  if (cs.size() >= kMaxConstants) {
+    if (cs.size() == kMaxConstants)
+      diags().error(DiagId::TooComplex, "", "the flow has more than " + std::to_string(kMaxConstants) + " distinct literals (kMaxConstants)");
+    cs.push_back(Value());
+    return 0;
+  }
   cs.push_back(std::move(v));
-  return static_cast<int>(cs.size() - 1);
+  return it->second;
 }
 
 bool FunctionCompiler::block(const NodeSpec& parent, std::string_view key, bool required) {

@@ -1,5 +1,7 @@
 #include "flow/loader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -566,6 +568,16 @@ LoadResult load_flow_text(std::string text, const std::string& file_name, const 
   p.file = file_name;
   if (auto it = root.find("name"); it != root.end() && it->is_string()) p.module = it->get<std::string>();
   else p.module = std::filesystem::path(file_name).stem().string();
+  // The module name is written unquoted in log lines (module=chat): keep it to a safe alphabet.
+  bool safe = !p.module.empty() && std::all_of(p.module.begin(), p.module.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/';
+  });
+  if (!safe) {
+    if (root.contains("name"))
+      r.diags.error(DiagId::BadName, "/name", "the flow's name appears in log lines: use letters, digits, _ - . or /");
+    else
+      p.module = "flow";
+  }
   ModuleCompiler(p, r.diags, registry, root).run();
   r.diags.resolve_positions(index);
   for (auto& s : p.sites) {

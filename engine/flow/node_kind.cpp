@@ -2,7 +2,7 @@
 
 namespace flowd {
 
-static std::string escape_pointer_token(std::string_view key) {
+std::string escape_pointer_token(std::string_view key) {
   std::string r;
   for (char c : key) {
     if (c == '~') r += "~0";

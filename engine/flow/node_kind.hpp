@@ -21,6 +21,9 @@ struct NodeSpec {
   NodeSpec at(std::size_t index) const;          // requires json to be an array
 };
 
+// "a/b~c" -> "a~1b~0c" (RFC 6901).
+std::string escape_pointer_token(std::string_view key);
+
 class NodeKind {
  public:
   virtual ~NodeKind() = default;

@@ -38,6 +38,7 @@ struct Expr {
   ExprKind kind{};
   int pos = 0;   // byte offset in the expression source
   int len = 1;
+  int depth = 1;  // of the subtree, bounded by kMaxExpressionTreeDepth
   Tok op = Tok::End;
   std::string name;
   bool bval = false;

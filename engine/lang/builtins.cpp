@@ -185,10 +185,15 @@ bool n_string_equals_ignore_case(NativeContext&, Value* a, int, Value& out) {
   return true;
 }
 
+// Drops one leading '+' (Ballerina accepts "+5"), but not before another sign.
+std::string_view without_plus(std::string_view v) {
+  if (v.size() > 1 && v[0] == '+' && v[1] != '-' && v[1] != '+') v.remove_prefix(1);
+  return v;
+}
+
 bool n_int_from_string(NativeContext&, Value* a, int, Value& out) {
   const std::string& s = a[0].str();
-  std::string_view v(s);
-  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  std::string_view v = without_plus(s);
   std::int64_t r = 0;
   auto res = std::from_chars(v.data(), v.data() + v.size(), r);
   if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size())
@@ -200,11 +205,15 @@ bool n_int_from_string(NativeContext&, Value* a, int, Value& out) {
 
 bool n_float_from_string(NativeContext&, Value* a, int, Value& out) {
   const std::string& s = a[0].str();
-  std::string_view v(s);
-  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  std::string_view v = without_plus(s);
+  // Ballerina's spellings of the special values; from_chars would also take "inf" and "nan".
+  if (v == "NaN") { out = Value::floating(std::nan("")); return true; }
+  if (v == "Infinity") { out = Value::floating(HUGE_VAL); return true; }
+  if (v == "-Infinity") { out = Value::floating(-HUGE_VAL); return true; }
   double r = 0;
   auto res = std::from_chars(v.data(), v.data() + v.size(), r);
-  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size())
+  bool letters = v.find_first_of("iInN") != std::string_view::npos;
+  if (v.empty() || letters || res.ec != std::errc() || res.ptr != v.data() + v.size())
     out = make_error("'" + s + "' is not a float");
   else
     out = Value::floating(r);
@@ -471,8 +480,6 @@ BuiltinTable::BuiltinTable(Program& program) : program_(program) {
               n_array_length);
   add("string:split", "string s, string separator", "string[]", n_string_split);
   add("string:join", "string separator, string[] strs", "string", n_string_join);
-  add("map:hasKey", "map<any> m, string k", "boolean", n_map_has_key);
-  add("map:keys", "map<any> m", "string[]", n_map_keys);
   // Generic signatures: typed from the receiver.
   auto needs = [](TypeKind kind, const char* fn, auto result) {
     return [kind, fn, result](TypeTable& t, const std::vector<const Type*>& a, std::string& err) -> const Type* {
@@ -510,6 +517,9 @@ BuiltinTable::BuiltinTable(Program& program) : program_(program) {
               n_array_sort);
   list_.back().params[1].type = program_.types->string();
   add_generic("array:reverse", {"arr"}, 1, needs(TypeKind::Array, "reverse", [](TypeTable&, const Type* a) { return a; }), n_array_reverse);
+  add_generic("map:hasKey", {"m", "k"}, 2, needs(TypeKind::Map, "hasKey", [](TypeTable& t, const Type*) { return t.boolean(); }), n_map_has_key);
+  list_.back().params[1].type = program_.types->string();
+  add_generic("map:keys", {"m"}, 1, needs(TypeKind::Map, "keys", [](TypeTable& t, const Type*) { return t.array_of(t.string()); }), n_map_keys);
   add_generic("map:length", {"m"}, 1, needs(TypeKind::Map, "length", [](TypeTable& t, const Type*) { return t.integer(); }), n_map_length);
   add_generic("map:toArray", {"m"}, 1, needs(TypeKind::Map, "toArray", [](TypeTable& t, const Type* m) { return t.array_of(m->elem); }), n_map_to_array);
   add_generic("map:remove", {"m", "k"}, 2, needs(TypeKind::Map, "remove", [](TypeTable&, const Type* m) { return m->elem; }), n_map_remove);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 namespace flowd {
@@ -68,8 +69,15 @@ class Lexer {
     Token t;
     t.kind = Tok::Error;
     t.pos = start;
-    t.len = std::max(1, static_cast<int>(i_) - start);
+    std::size_t end = std::min(i_, s_.size());
+    t.len = std::max(1, static_cast<int>(end) - start);
     t.text = std::move(msg);
+    return t;
+  }
+
+  Token overflow(int start, std::string msg) {
+    Token t = error(start, std::move(msg));
+    t.overflow = true;
     return t;
   }
 
@@ -181,8 +189,7 @@ class Lexer {
       if (i_ == digits) return error(start, "a hexadecimal literal needs digits after 0x");
       std::uint64_t v = 0;
       auto r = std::from_chars(s_.data() + digits, s_.data() + i_, v, 16);
-      if (r.ec != std::errc() || v > static_cast<std::uint64_t>(INT64_MAX))
-        return error(start, "integer literal out of range");
+      if (r.ec != std::errc() || v > static_cast<std::uint64_t>(INT64_MAX)) return overflow(start, "integer literal out of range");
       Token t = make(Tok::IntLit, start);
       t.ival = static_cast<std::int64_t>(v);
       return t;
@@ -214,11 +221,12 @@ class Lexer {
     if (is_float) {
       Token t = make(Tok::FloatLit, start);
       t.fval = std::strtod(text.c_str(), nullptr);
+      if (std::isinf(t.fval)) return overflow(start, "float literal out of range");
       return t;
     }
     std::int64_t v = 0;
     auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (r.ec != std::errc()) return error(start, "integer literal out of range");
+    if (r.ec != std::errc()) return overflow(start, "integer literal out of range");
     Token t = make(Tok::IntLit, start);
     t.ival = v;
     return t;
@@ -236,6 +244,10 @@ class Lexer {
         continue;
       }
       int esc_at = static_cast<int>(i_);
+      if (i_ + 1 >= s_.size()) {
+        ++i_;
+        return error(start, "unterminated string literal");
+      }
       ++i_;
       char e = peek();
       ++i_;
@@ -262,6 +274,8 @@ class Lexer {
         }
         default:
           i_ = static_cast<std::size_t>(esc_at) + 2;
+          if (static_cast<unsigned char>(e) < 0x20 || static_cast<unsigned char>(e) >= 0x7f)
+            return error(esc_at, "unknown escape sequence (a backslash before a control or non-ASCII character)");
           return error(esc_at, std::string("unknown escape sequence '\\") + e + "'");
       }
     }

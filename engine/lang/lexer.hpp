@@ -30,6 +30,7 @@ struct Token {
   std::int64_t ival = 0;
   double fval = 0;
   int content_pos = 0;   // Template: offset of the first byte after the opening backtick
+  bool overflow = false; // Error: a numeric literal out of range
 };
 
 // Splits the whole expression up front (expressions are short); the last token is End or Error.

@@ -116,7 +116,7 @@ class Parser {
 
   [[noreturn]] void fail(const Token& at, std::string msg) {
     if (at.kind == Tok::Error) msg = at.text;
-    error_ = ParseError{at.pos - base_, std::max(1, at.len), std::move(msg)};
+    error_ = ParseError{at.pos - base_, std::max(1, at.len), std::move(msg), at.kind == Tok::Error && at.overflow};
     throw Bail{};
   }
   [[noreturn]] void fail_at(int pos, int len, std::string msg) {
@@ -143,7 +143,17 @@ class Parser {
     e->pos = pos - base_;
     return e;
   }
-  void finish(Expr& e) { e.len = std::max(1, prev_end() - base_ - e.pos); }
+  // Also bounds the tree's depth: left-associative chains (a + b + c ..., a.b().c()...) deepen the
+  // tree without nesting in the text, and the checker and destructor recurse over it.
+  void finish(Expr& e) {
+    e.len = std::max(1, prev_end() - base_ - e.pos);
+    int d = 0;
+    for (const auto& k : e.kids) d = std::max(d, k->depth);
+    e.depth = d + 1;
+    if (e.depth > kMaxExpressionTreeDepth)
+      fail_at(e.pos + base_, e.len, "expression is too long: more than " + std::to_string(kMaxExpressionTreeDepth) +
+                                        " operators or calls in a chain (kMaxExpressionTreeDepth)");
+  }
 
   ExprPtr expression(int min_prec) {
     if (++depth_ > kMaxExpressionDepth) fail(cur(), "expression nests too deeply");
@@ -221,6 +231,7 @@ class Parser {
     }
     if (t.kind == Tok::Lt) {  // <T> expr
       advance();
+      if (++depth_ > kMaxExpressionDepth) fail(cur(), "expression nests too deeply");
       auto e = node(ExprKind::Cast, t.pos);
       e->type_pos = cur().pos - base_;
       int tstart = cur().pos;
@@ -229,6 +240,7 @@ class Parser {
                                              static_cast<std::size_t>(prev_end() - tstart)));
       expect(Tok::Gt, "'>' closing the type cast");
       e->kids.push_back(unary());
+      --depth_;
       finish(*e);
       return e;
     }

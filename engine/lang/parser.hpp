@@ -13,6 +13,7 @@ struct ParseError {
   int pos = 0;
   int len = 1;
   std::string message;
+  bool overflow = false;  // a numeric literal out of range (E213), not a syntax error
 };
 
 struct ParseResult {
@@ -22,6 +23,8 @@ struct ParseResult {
 
 // Nesting limit for expressions: deeper input is refused instead of recursing without bound.
 inline constexpr int kMaxExpressionDepth = 64;
+// Depth of the syntax tree (a chain a + b + c ... is as deep as it is long).
+inline constexpr int kMaxExpressionTreeDepth = 512;
 
 ParseResult parse_expression(std::string_view source);
 

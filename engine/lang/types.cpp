@@ -27,11 +27,13 @@ TypeTable::TypeTable() {
 }
 
 const Type* TypeTable::intern(Type t) {
-  auto it = by_name_.find(t.name);
+  // Classes are keyed apart from built-in types, so no class can alias one (e.g. a class "int").
+  std::string key = t.kind == TypeKind::Object ? "class:" + t.name : t.name;
+  auto it = by_name_.find(key);
   if (it != by_name_.end()) return it->second;
   storage_.push_back(std::move(t));
   const Type* p = &storage_.back();
-  by_name_.emplace(p->name, p);
+  by_name_.emplace(std::move(key), p);
   return p;
 }
 
@@ -59,10 +61,11 @@ const Type* TypeTable::union_of(std::vector<const Type*> members) {
     if (m->kind == TypeKind::Union) flat.insert(flat.end(), m->members.begin(), m->members.end());
     else flat.push_back(m);
   }
-  // Keep first-seen order for printing, but drop duplicates.
+  // Keep first-seen order for printing, but drop duplicates, and byte where int is present.
+  bool has_int = std::find(flat.begin(), flat.end(), int_) != flat.end();
   std::vector<const Type*> uniq;
   for (const Type* m : flat)
-    if (std::find(uniq.begin(), uniq.end(), m) == uniq.end()) uniq.push_back(m);
+    if (std::find(uniq.begin(), uniq.end(), m) == uniq.end() && !(has_int && m == byte_)) uniq.push_back(m);
   if (uniq.empty()) return never_;
   if (uniq.size() == 1) return uniq[0];
   // Canonical key: sorted names, so string|error and error|string are one type.
@@ -116,10 +119,8 @@ bool TypeTable::assignable(const Type* from, const Type* to) const {
                        [&](const Type* m) { return assignable(from, m); });
   // byte is a subtype of int, as in Ballerina.
   if (from->kind == TypeKind::Byte && to->kind == TypeKind::Int) return true;
-  // Lists and maps are covariant in their element type (as Ballerina's static typing is).
-  if ((from->kind == TypeKind::Array && to->kind == TypeKind::Array) ||
-      (from->kind == TypeKind::Map && to->kind == TypeKind::Map))
-    return assignable(from->elem, to->elem);
+  // Lists and maps are invariant: flowd has no run-time element types, so a covariant alias
+  // (string[] seen as (string|int)[]) could store a value of the wrong type.
   return false;
 }
 

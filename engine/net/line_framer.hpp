@@ -26,8 +26,9 @@ class LineFramer {
     while (!data.empty()) {
       std::size_t nl = data.find('\n');
       if (nl == std::string_view::npos) {
-        // +1: room for a '\r' whose '\n' has not arrived yet.
-        if (partial_.size() + data.size() > max_ + 1) return refuse();
+        // Longer than the limit already, unless the one extra byte is the '\r' of a "\r\n".
+        std::size_t size = partial_.size() + data.size();
+        if (size > max_ && !(size == max_ + 1 && data.back() == '\r')) return refuse();
         partial_.append(data);
         return Result::Ok;
       }

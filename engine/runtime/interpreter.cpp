@@ -66,10 +66,10 @@ RunOutcome Interpreter::run(Fiber& fiber) {
 #define LOCAL(i) (st[fr->base + (i)])
 
   for (;;) {
+    const Instr& in = code[pc++];
     if (--budget < 0)
       PANIC("the event used more than " + std::to_string(step_budget) +
             " evaluation steps (the per-event step budget); a loop may never end");
-    const Instr& in = code[pc++];
     switch (in.op) {
       case Op::Const: st.push_back(program_.constants[in.a]); break;
       case Op::Nil: st.emplace_back(); break;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 namespace flowd {
 
@@ -50,11 +51,26 @@ bool values_equal(const Value& a, const Value& b) {
 void append_float(std::string& out, double d) {
   if (std::isnan(d)) { out += "NaN"; return; }
   if (std::isinf(d)) { out += d > 0 ? "Infinity" : "-Infinity"; return; }
+  // Ballerina (like Java) writes the shortest round-trip digits: plain between 1e-3 and 1e7,
+  // otherwise as d.dddE±n; always with a fraction ("1.0", "1.0E21").
+  double mag = std::fabs(d);
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, d);
+  if (d == 0 || (mag >= 1e-3 && mag < 1e7)) {
+    auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+    std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
+    out += s;
+    if (s.find('.') == std::string_view::npos) out += ".0";
+    return;
+  }
+  auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
-  out += s;
-  if (s.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+  auto e = s.find('e');
+  std::string_view mantissa = s.substr(0, e);
+  int exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
+  out += mantissa;
+  if (mantissa.find('.') == std::string_view::npos) out += ".0";
+  out += 'E';
+  out += std::to_string(exponent);
 }
 
 void append_display_string(std::string& out, const Value& v) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 namespace flowd {
 
@@ -222,9 +223,15 @@ SourceIndex::Pos SourceIndex::locate(std::string_view pointer, int expr_offset) 
         std::size_t i = at + 1;
         int decoded = 0;
         while (i < text_.size() && text_[i] != '"' && decoded < expr_offset) {
-          if (text_[i] == '\\') i += (i + 1 < text_.size() && text_[i + 1] == 'u') ? 6 : 2;
-          else ++i;
-          ++decoded;
+          if (text_[i] == '\\' && i + 5 < text_.size() && text_[i + 1] == 'u') {
+            // \uXXXX decodes to 1 to 3 UTF-8 bytes (a surrogate pair, two escapes, to 4).
+            unsigned cp = static_cast<unsigned>(std::strtoul(std::string(text_.substr(i + 2, 4)).c_str(), nullptr, 16));
+            decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : (cp >= 0xD800 && cp <= 0xDFFF) ? 2 : 3;
+            i += 6;
+          } else {
+            i += text_[i] == '\\' ? 2 : 1;
+            ++decoded;
+          }
         }
         at = i;
       }

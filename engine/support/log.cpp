@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <ctime>
 #include <sys/time.h>
 
@@ -235,13 +236,17 @@ void Logger::write_values(LogLevel level, std::string_view module, const Value& 
     bool quoted = true;
     switch (v.tag()) {
       case ValueTag::Int:
-      case ValueTag::Float:
       case ValueTag::Boolean:
         append_display_string(scratch, v);
         quoted = false;
         break;
+      case ValueTag::Float:
+        append_display_string(scratch, v);
+        // JSON has no NaN or Infinity: those go as strings.
+        quoted = config_.format == LogFormat::JsonObject && !std::isfinite(v.as_float());
+        break;
       case ValueTag::Nil:
-        scratch = "()";
+        scratch = config_.format == LogFormat::JsonObject ? "null" : "()";
         quoted = false;
         break;
       case ValueTag::Error: scratch = v.as<ErrorObj>()->message; break;

@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t nl = input.find('\n', start);
     std::string_view rest = input.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (nl == std::string_view::npos) {
-      if (rest.size() > max_line + 1) want_too_long = true;
+      if (rest.size() > max_line && !(rest.size() == max_line + 1 && rest.back() == '\r')) want_too_long = true;
       break;
     }
     if (!rest.empty() && rest.back() == '\r') rest.remove_suffix(1);
