@@ -32,6 +32,7 @@ Options of run:
   --log-level=LEVEL       debug, info (default), warn or error
   --log-format=FORMAT     logfmt (default, Ballerina's format) or json
   --log-file=PATH         append log lines to PATH instead of stderr
+  --threads=N             event-loop threads (default 0: one per CPU this process may use)
   --step-budget=N         evaluation steps one event may take (default 1000000)
   --drain-grace=SECONDS   on SIGINT/SIGTERM, how long connections get to close (default 5)
 
@@ -95,6 +96,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::vector<ConfigOverride> overrides;
   LogConfig log;
   EngineOptions options;
+  options.threads = 0;
   for (const auto& a : args) {
     std::string v;
     if (a.rfind("-C", 0) == 0) {
@@ -107,6 +109,13 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!parse_log_format(v, log.format)) return usage_error("--log-format is logfmt or json, not " + v);
     } else if (take_value(a, "--log-file", v)) {
       log.file = v;
+    } else if (take_value(a, "--threads", v)) {
+      try {
+        options.threads = std::stoi(v);
+      } catch (...) {
+        return usage_error("--threads needs a number");
+      }
+      if (options.threads < 0 || options.threads > 256) return usage_error("--threads is 0 (one per CPU) to 256");
     } else if (take_value(a, "--step-budget", v)) {
       try {
         options.step_budget = std::stoll(v);

@@ -4,6 +4,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <random>
+#include <sched.h>
+#include <thread>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 
 #include "net/listener.hpp"
 #include "net/session.hpp"
@@ -65,19 +69,33 @@ bool parse_config_value(const std::string& text, const Type* t, Value& out, std:
 Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
     : program_(program), logger_(logger), options_(options) {
   globals_.resize(program_.globals.size());
-  auto w = std::make_unique<Worker>();
-  w->interpreter = std::make_unique<Interpreter>(program_, globals_, *this);
-  w->interpreter->step_budget = options_.step_budget;
-  workers_.push_back(std::move(w));
+  int threads = options_.threads > 0 ? options_.threads : default_thread_count();
+  for (int i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->index = i;
+    w->interpreter = std::make_unique<Interpreter>(program_, globals_, *this);
+    w->interpreter->step_budget = options_.step_budget;
+    workers_.push_back(std::move(w));
+  }
+  // Module-level state is shared: with several threads, its handlers run one at a time.
+  module_lock_needed_ = threads > 1 && program_.has_module_state;
   std::random_device rd;
   id_base_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
 Engine::~Engine() = default;
 
+int default_thread_count() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Worker& Engine::next_worker() { return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]; }
+
 std::string Engine::next_connection_id() {
   // Unique per process and unpredictable across runs, like Netty's channel ids.
-  std::uint64_t v = id_base_ + (++connection_serial_) * 0x9E3779B97F4A7C15ULL;
+  std::uint64_t v = id_base_ + (connection_serial_.fetch_add(1) + 1) * 0x9E3779B97F4A7C15ULL;
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
@@ -227,11 +245,14 @@ std::vector<tcp::endpoint> Engine::endpoints() const {
   return out;
 }
 
-void Engine::session_opened(Session* s) { sessions_.insert(s); }
+void Engine::session_opened(Worker& w, Session* s) {
+  w.sessions.insert(s);
+  ++open_sessions_;
+}
 
-void Engine::session_closed(Session* s) {
-  sessions_.erase(s);
-  if (draining_ && sessions_.empty()) finish_drain();
+void Engine::session_closed(Worker& w, Session* s) {
+  w.sessions.erase(s);
+  if (--open_sessions_ == 0 && draining_) asio::post(workers_[0]->io, [this] { finish_drain(); });
 }
 
 void Engine::log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
@@ -240,62 +261,72 @@ void Engine::log(LogLevel level, const Value& msg, const Value& error, const std
 }
 
 int Engine::run() {
-  Worker& w = *workers_[0];
+  Worker& w0 = *workers_[0];
   if (options_.handle_signals) {
-    signals_ = std::make_unique<asio::signal_set>(w.io, SIGINT, SIGTERM);
+    signals_ = std::make_unique<asio::signal_set>(w0.io, SIGINT, SIGTERM);
     signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       begin_drain(sig == SIGINT ? "SIGINT" : "SIGTERM");
     });
   }
   for (auto& l : listeners_) l->start();
-  if (need_sweep_) {
-    sweep_timer_ = std::make_unique<asio::steady_timer>(w.io);
-    sweep();
-  }
-  for (;;) {
-    try {
-      w.io.run();
-      break;
-    } catch (const std::exception& e) {
-      // A bug must not take every connection down: log it and keep serving.
-      logger_.write(LogLevel::Error, "flowd", "internal error (please report it)", {{"error", e.what()}});
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& w : workers_) {
+    guards.push_back(asio::make_work_guard(w->io));
+    if (need_sweep_) {
+      w->sweep_timer = std::make_unique<asio::steady_timer>(w->io);
+      sweep(*w);
     }
   }
+  auto serve = [this](Worker& w) {
+    for (;;) {
+      try {
+        w.io.run();
+        break;
+      } catch (const std::exception& e) {
+        // A bug must not take every connection down: log it and keep serving.
+        logger_.write(LogLevel::Error, "flowd", "internal error (please report it)", {{"error", e.what()}});
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back(serve, std::ref(*workers_[i]));
+  serve(w0);
+  for (auto& t : threads) t.join();
   logger_.flush();
   return 0;
-}
-
-// Timeouts are checked by a sweep over the connections a few times a second, instead of a timer per
-// connection that every read would have to re-arm.
-void Engine::sweep() {
-  sweep_timer_->expires_after(kSweepInterval);
-  sweep_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<Session>> live;
-    live.reserve(sessions_.size());
-    for (Session* s : sessions_) live.push_back(s->shared_from_this());
-    for (auto& s : live) s->check_timeouts(now);
-    sweep();
-  });
 }
 
 void Engine::request_stop() {
   asio::post(workers_[0]->io, [this] { begin_drain("stop requested"); });
 }
 
+// Timeouts are checked by a sweep over each worker's connections a few times a second, instead of
+// a timer per connection that every read would have to re-arm.
+void Engine::sweep(Worker& w) {
+  w.sweep_timer->expires_after(kSweepInterval);
+  w.sweep_timer->async_wait([this, &w](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Session>> live;
+    live.reserve(w.sessions.size());
+    for (Session* s : w.sessions) live.push_back(s->shared_from_this());
+    for (auto& s : live) s->check_timeouts(now);
+    sweep(w);
+  });
+}
+
+// Runs on worker 0. Each worker drains its own connections on its own thread.
 void Engine::begin_drain(const char* why) {
   if (draining_) {
     // A second signal: stop at once.
     logger_.write(LogLevel::Warn, "flowd", "stopping now", {{"signal", why}});
-    for (Session* s : std::vector<Session*>(sessions_.begin(), sessions_.end())) s->abort();
-    finish_drain();
+    abort_all();
     return;
   }
   draining_ = true;
   logger_.write(LogLevel::Info, "flowd", "stopping: closing connections",
-                {{"signal", why}, {"connections", std::to_string(sessions_.size()), false}});
+                {{"signal", why}, {"connections", std::to_string(open_sessions_.load()), false}});
   for (auto& l : listeners_) l->stop();
   if (signals_) {
     signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -306,28 +337,45 @@ void Engine::begin_drain(const char* why) {
   drain_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     logger_.write(LogLevel::Warn, "flowd", "grace period over: closing the remaining connections",
-                  {{"connections", std::to_string(sessions_.size()), false}});
-    for (Session* s : std::vector<Session*>(sessions_.begin(), sessions_.end())) s->abort();
-    finish_drain();
+                  {{"connections", std::to_string(open_sessions_.load()), false}});
+    abort_all();
   });
-  // Keep each session alive while it drains (its own handlers hold it too).
-  std::vector<std::shared_ptr<Session>> live;
-  for (Session* s : sessions_) live.push_back(s->shared_from_this());
-  for (auto& s : live) s->drain();
-  if (sessions_.empty()) finish_drain();
+  for (auto& w : workers_) {
+    asio::post(w->io, [&w = *w] {
+      // Keep each session alive while it drains (its own handlers hold it too).
+      std::vector<std::shared_ptr<Session>> live;
+      for (Session* s : w.sessions) live.push_back(s->shared_from_this());
+      for (auto& s : live) s->drain();
+    });
+  }
+  if (open_sessions_ == 0) finish_drain();
+}
+
+void Engine::abort_all() {
+  std::atomic<std::size_t>* pending = new std::atomic<std::size_t>(workers_.size());
+  for (auto& w : workers_) {
+    asio::post(w->io, [this, &w = *w, pending] {
+      for (Session* s : std::vector<Session*>(w.sessions.begin(), w.sessions.end())) s->abort();
+      if (--*pending == 0) {
+        delete pending;
+        asio::post(workers_[0]->io, [this] { finish_drain(); });
+      }
+    });
+  }
 }
 
 void Engine::finish_drain() {
-  if (stopped_) return;
-  stopped_ = true;
+  if (stopped_.exchange(true)) return;
   if (drain_timer_) drain_timer_->cancel();
-  if (sweep_timer_) sweep_timer_->cancel();
   if (signals_) {
     boost::system::error_code ec;
     signals_->cancel(ec);
   }
   logger_.write(LogLevel::Info, "flowd", "stopped");
-  workers_[0]->io.stop();
+  for (auto& w : workers_) {
+    if (w->sweep_timer) asio::post(w->io, [&w = *w] { w.sweep_timer->cancel(); });
+    w->io.stop();
+  }
 }
 
 }  // namespace flowd

@@ -6,8 +6,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -27,6 +29,7 @@ struct EngineOptions {
   // How long SIGINT/SIGTERM waits for connections to flush and close before cutting them.
   std::chrono::milliseconds drain_grace{5000};
   bool handle_signals = true;
+  int threads = 1;  // workers, each a thread with its own event loop
 };
 
 // A configurable's value given from outside: "-Cport=4000" or BAL_CONFIG_VAR_PORT=4000.
@@ -36,12 +39,19 @@ struct ConfigOverride {
   std::string source;  // "-Cport=4000", for error messages
 };
 
-// The per-thread state: an io_context, an interpreter and its fiber.
+// The per-thread state: an io_context, an interpreter and its fiber, and the connections that
+// live on this thread (a connection never changes thread, so its handlers stay in order).
 struct Worker {
   boost::asio::io_context io{1};
   std::unique_ptr<Interpreter> interpreter;
   Fiber fiber;
+  std::unordered_set<Session*> sessions;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer;
+  int index = 0;
 };
+
+// Threads for `--threads=0`: the CPUs this process may run on (taskset is respected).
+int default_thread_count();
 
 class Engine final : public InterpreterHost {
  public:
@@ -63,15 +73,20 @@ class Engine final : public InterpreterHost {
   std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
   const Program& program() const { return program_; }
   Logger& logger() { return logger_; }
-  Worker& worker() { return *workers_[0]; }
+  Worker& worker(std::size_t i = 0) { return *workers_[i]; }
+  std::size_t worker_count() const { return workers_.size(); }
+  // Round-robin choice of the worker for a new connection.
+  Worker& next_worker();
+  // Held while a handler runs when the flow has module-level state and there are several threads.
+  std::mutex* module_lock() { return module_lock_needed_ ? &module_lock_ : nullptr; }
   std::int64_t step_budget() const { return options_.step_budget; }
   std::string next_connection_id();
 
-  // Session registry, for draining on shutdown.
-  void session_opened(Session* s);
-  void session_closed(Session* s);
+  // Session registry (per worker, on the worker's thread), for timeouts and draining on shutdown.
+  void session_opened(Worker& w, Session* s);
+  void session_closed(Worker& w, Session* s);
   bool draining() const { return draining_; }
-  std::size_t open_sessions() const { return sessions_.size(); }
+  std::size_t open_sessions() const { return open_sessions_; }
 
   // InterpreterHost
   void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
@@ -79,7 +94,8 @@ class Engine final : public InterpreterHost {
 
  private:
   void begin_drain(const char* why);
-  void sweep();
+  void sweep(Worker& w);
+  void abort_all();
   static constexpr std::chrono::milliseconds kSweepInterval{250};
   void finish_drain();
 
@@ -89,14 +105,16 @@ class Engine final : public InterpreterHost {
   std::vector<Value> globals_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::unordered_set<Session*> sessions_;
+  std::atomic<std::size_t> open_sessions_{0};
+  std::atomic<std::size_t> next_worker_{0};
+  std::mutex module_lock_;
+  bool module_lock_needed_ = false;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
-  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
   bool need_sweep_ = false;
-  bool draining_ = false;
-  bool stopped_ = false;
-  std::uint64_t connection_serial_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::uint64_t> connection_serial_{0};
   std::uint64_t id_base_ = 0;
 };
 

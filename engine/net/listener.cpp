@@ -1,5 +1,7 @@
 #include "net/listener.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "net/engine.hpp"
 #include "net/session.hpp"
 
@@ -51,12 +53,14 @@ void Listener::stop() {
 
 void Listener::do_accept() {
   if (stopped_) return;
-  acceptor_.async_accept(worker_.io, [this](const boost::system::error_code& ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
+  // The new socket belongs to the next worker's event loop: that thread runs all its handlers.
+  Worker& target = engine_.next_worker();
+  acceptor_.async_accept(target.io, [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
+    on_accept(ec, target, std::move(socket));
   });
 }
 
-void Listener::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+void Listener::on_accept(const boost::system::error_code& ec, Worker& target, tcp::socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
   if (ec) {
     if (is_resource_error(ec)) {
@@ -73,7 +77,9 @@ void Listener::on_accept(const boost::system::error_code& ec, tcp::socket socket
     refuse(socket);
   } else {
     ++open_;
-    std::make_shared<Session>(engine_, worker_, *this, std::move(socket))->start();
+    auto session = std::make_shared<Session>(engine_, target, *this, std::move(socket));
+    if (&target == &worker_) session->start();
+    else asio::post(target.io, [session] { session->start(); });
   }
   do_accept();
 }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,7 +47,7 @@ class Listener {
 
  private:
   void do_accept();
-  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(const boost::system::error_code& ec, Worker& target, boost::asio::ip::tcp::socket socket);
   void back_off(const boost::system::error_code& ec);
   void refuse(boost::asio::ip::tcp::socket& socket);
 
@@ -56,7 +57,7 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_{0};
-  std::size_t open_ = 0;
+  std::atomic<std::size_t> open_{0};  // decremented by sessions on their own threads
   std::chrono::steady_clock::time_point last_refusal_log_{};
   bool stopped_ = false;
 };

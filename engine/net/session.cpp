@@ -45,7 +45,7 @@ Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket
 Session::~Session() {
   if (registered_) {
     listener_.connection_closed();
-    engine_.session_closed(this);
+    engine_.session_closed(worker_, this);
   }
 }
 
@@ -75,7 +75,7 @@ void Session::start() {
   }
   remote_ = c->remote_host + ":" + std::to_string(c->remote_port);
   caller_ = Value::adopt(ValueTag::Caller, c);
-  engine_.session_opened(this);
+  engine_.session_opened(worker_, this);
   registered_ = true;
   engine_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
 
@@ -101,7 +101,13 @@ void Session::start() {
 
 RunOutcome Session::invoke(const Function& fn, const Value* args, int argc) {
   in_handler_ = true;
-  RunOutcome r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
+  RunOutcome r;
+  if (std::mutex* lock = engine_.module_lock()) {
+    std::lock_guard<std::mutex> guard(*lock);
+    r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
+  } else {
+    r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
+  }
   in_handler_ = false;
   return r;
 }
@@ -228,6 +234,19 @@ void Session::on_bytes(std::string_view data) {
 }
 
 bool Session::write(const Value& bytes, std::string& error) {
+  if (!worker_.io.get_executor().running_in_this_thread()) {
+    // A handler on another thread writes to this connection (a broadcast): hand the bytes over to
+    // this connection's own thread. Its writer sends them in order; a closed connection drops them.
+    if (closed_.load(std::memory_order_acquire)) {
+      error = "Socket connection already closed.";
+      return false;
+    }
+    asio::post(worker_.io, [self = shared_from_this(), bytes] {
+      std::string ignored;
+      self->write(bytes, ignored);
+    });
+    return true;
+  }
   if (state_ == State::Closed || broken_) {
     error = "Socket connection already closed.";
     return false;
@@ -256,6 +275,10 @@ bool Session::write(const Value& bytes, std::string& error) {
 }
 
 void Session::close() {
+  if (!worker_.io.get_executor().running_in_this_thread()) {
+    asio::post(worker_.io, [self = shared_from_this()] { self->close(); });
+    return;
+  }
   if (state_ == State::Closed || state_ == State::Closing) return;
   close_requested_ = true;
   if (!in_handler_ && state_ == State::Open)
@@ -350,6 +373,7 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
 void Session::finish_close() {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
+  closed_.store(true, std::memory_order_release);
   boost::system::error_code ec;
   if (!broken_) socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -359,7 +383,7 @@ void Session::finish_close() {
   if (registered_) {
     registered_ = false;
     listener_.connection_closed();
-    engine_.session_closed(this);
+    engine_.session_closed(worker_, this);
   }
 }
 

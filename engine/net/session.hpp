@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool on_close_ran_ = false;
   bool registered_ = false;
   bool overflowed_ = false;    // queued output passed maxOutputBytes
+  std::atomic<bool> closed_{false};  // readable from other threads
   std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point partial_since_;  // when the unfinished line began
   std::string remote_;
