@@ -601,11 +601,19 @@ LoadResult load_flow_file(const std::string& path, const NodeRegistry& registry)
     r.diags.error(DiagId::FileUnreadable, "", std::string("cannot read the flow file: ") + std::strerror(errno));
     return r;
   }
-  // Read at most one byte past the limit, so a huge file is refused without loading it.
+  // The size first, so a huge file is refused without loading it (and no buffer is over-sized).
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size < 0) size = 0;
   std::string text;
-  text.resize(kMaxFlowFileBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (static_cast<std::size_t>(size) <= kMaxFlowFileBytes) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  } else {
+    text.resize(kMaxFlowFileBytes + 1);
+  }
   if (in.bad()) {
     LoadResult r;
     r.diags.error(DiagId::FileUnreadable, "", std::string("cannot read the flow file: ") + std::strerror(errno));

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <spdlog/formatter.h>
 
 #include <cmath>
 #include <ctime>
@@ -75,10 +76,11 @@ void append_time(std::string& out) {
                     static_cast<int>((off % 3600) / 60));
     }
   }
-  char ms[8];
-  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(tv.tv_usec / 1000));
+  int ms = static_cast<int>(tv.tv_usec / 1000);
+  char frac[4] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10)};
   out += prefix;
-  out += ms;
+  out.append(frac, 4);
   out += suffix;
 }
 
@@ -133,6 +135,16 @@ void append_escaped(std::string& out, std::string_view s, bool json) {
 }
 
 namespace {
+// The line is already formatted (logfmt or JSON): the sink only appends the newline.
+class LineFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    dest.append(msg.payload.begin(), msg.payload.end());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LineFormatter>(); }
+};
+
 spdlog::sink_ptr default_sink(const LogConfig& config) {
   if (config.file.empty()) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
   return std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file, false);
@@ -142,8 +154,8 @@ spdlog::sink_ptr default_sink(const LogConfig& config) {
 Logger::Logger(LogConfig config) : Logger(config, default_sink(config)) {}
 
 Logger::Logger(LogConfig config, std::shared_ptr<spdlog::sinks::sink> sink) : config_(std::move(config)) {
+  sink->set_formatter(std::make_unique<LineFormatter>());
   out_ = std::make_shared<spdlog::logger>("flowd", sink);
-  out_->set_pattern("%v");
   out_->set_level(spdlog::level::trace);
   out_->flush_on(config_.file.empty() ? spdlog::level::trace : spdlog::level::warn);
 }
@@ -199,7 +211,8 @@ void Logger::field(std::string& line, std::string_view key, std::string_view val
 
 void Logger::finish(std::string& line, LogLevel level) {
   if (config_.format == LogFormat::JsonObject) line += '}';
-  out_->log(to_spdlog(level), "{}", line);
+  // The line is complete: hand it over as is (no format string to parse).
+  out_->log(spdlog::source_loc{}, to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
 }
 
 void Logger::write(LogLevel level, std::string_view module, std::string_view message,
