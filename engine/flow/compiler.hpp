@@ -151,6 +151,7 @@ class FunctionCompiler {
   void error_at(ExprCtx& c, DiagId id, const Expr& e, std::string msg);
   void error_span(ExprCtx& c, DiagId id, int pos, int len, std::string msg);
   void mismatch(ExprCtx& c, const Expr& e, const Type* got, const Type* want, std::string_view what);
+  Narrowing narrowing_of(const Expr& is_test);
   const Type* compile_expression_text(const NodeSpec& n, std::string_view key, const std::string& src,
                                       const Type* expected, Narrowing* narrowing);
 

@@ -84,26 +84,31 @@ const Type* FunctionCompiler::compile_expression_text(const NodeSpec& n, std::st
     mismatch(c, e, t, expected, "the value of \"" + std::string(key) + "\"");
     return nullptr;
   }
-  if (narrowing && e.kind == ExprKind::Is && e.kids[0]->kind == ExprKind::Name) {
-    if (const Local* l = find_local(e.kids[0]->name); l && l->type) {
-      std::string err;
-      int pos = 0;
-      const Type* tested = resolve_type_text(types(), e.type_text,
-                                             [this](std::string_view nm) { return module_.class_type(nm); }, err, pos);
-      if (tested) {
-        narrowing->slot = l->slot;
-        narrowing->name = l->name;
-        // Narrow to the members of the declared type that the test accepts.
-        std::vector<const Type*> yes;
-        const auto& members = l->type->kind == TypeKind::Union ? l->type->members : std::vector<const Type*>{l->type};
-        for (const Type* m : members)
-          if (types().assignable(m, tested)) yes.push_back(m);
-        narrowing->when_true = yes.empty() ? tested : types().union_of(yes);
-        narrowing->when_false = types().without(l->type, tested);
-      }
-    }
-  }
+  if (narrowing) *narrowing = narrowing_of(e);
   return t;
+}
+
+// `x is T` on a local x: its type where the test held, and where it did not.
+Narrowing FunctionCompiler::narrowing_of(const Expr& e) {
+  Narrowing nr;
+  if (e.kind != ExprKind::Is || e.kids[0]->kind != ExprKind::Name) return nr;
+  const Local* l = find_local(e.kids[0]->name);
+  if (!l || !l->type) return nr;
+  std::string err;
+  int pos = 0;
+  const Type* tested = resolve_type_text(types(), e.type_text,
+                                         [this](std::string_view nm) { return module_.class_type(nm); }, err, pos);
+  if (!tested) return nr;
+  nr.slot = l->slot;
+  nr.name = l->name;
+  // Narrow to the members of the declared type that the test accepts.
+  std::vector<const Type*> yes;
+  const auto& members = l->type->kind == TypeKind::Union ? l->type->members : std::vector<const Type*>{l->type};
+  for (const Type* m : members)
+    if (types().assignable(m, tested)) yes.push_back(m);
+  nr.when_true = yes.empty() ? tested : types().union_of(yes);
+  nr.when_false = types().without(l->type, tested);
+  return nr;
 }
 
 const Type* FunctionCompiler::expression_value(const NodeSpec& v, const Type* expected) {
@@ -437,11 +442,19 @@ const Type* FunctionCompiler::expr(const Expr& e, ExprCtx& c, const Type* expect
     case ExprKind::Cast: return expr_cast(e, c);
     case ExprKind::Conditional: {
       if (!expr(*e.kids[0], c, T.boolean())) return nullptr;
+      // `x is T ? a : b` narrows x in a and in b, as an IF does.
+      Narrowing nr = narrowing_of(*e.kids[0]);
       int jf = emit(Op::JumpIfFalse);
+      begin_scope();
+      narrow(nr, true);
       const Type* a = expr(*e.kids[1], c, expected);
+      end_scope();
       int jend = emit(Op::Jump);
       patch_jump(jf, here());
+      begin_scope();
+      narrow(nr, false);
       const Type* b = expr(*e.kids[2], c, expected);
+      end_scope();
       patch_jump(jend, here());
       if (!a || !b) return nullptr;
       return T.union_of({a, b});

@@ -59,6 +59,7 @@ class Parser {
   }
 
   ParseResult parse_all() {
+    in_expression_ = true;
     ParseResult r;
     try {
       if (cur().kind == Tok::End) fail(cur(), "empty expression");
@@ -497,7 +498,8 @@ class Parser {
         a.len = prev_end() - base_ - t.pos;
         a.args.push_back(std::move(t));
         t = std::move(a);
-      } else if (cur().kind == Tok::Question) {
+      } else if (cur().kind == Tok::Question && (!in_expression_ || cur().pos == prev_end())) {
+        // Inside an expression, `x is int ? a : b` is a conditional: `T?` must be written without a space.
         advance();
         TypeSyntax o;
         o.kind = TypeSyntax::Kind::Optional;
@@ -556,6 +558,7 @@ class Parser {
   std::vector<Token> toks_;
   std::size_t i_ = 0;
   int depth_ = 0;
+  bool in_expression_ = false;
   ParseError error_;
 };
 

@@ -163,7 +163,8 @@ void Session::arm_read() {
 }
 
 void Session::on_readable(const boost::system::error_code& ec) {
-  if (state_ != State::Open) return;
+  // broken_: a write failed while a handler ran; its fail() is posted and reports it (onError first).
+  if (state_ != State::Open || broken_) return;
   if (ec) {
     fail(ec, "read");
     return;
@@ -186,7 +187,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
     }
     last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
-    if (state_ != State::Open) return;
+    if (state_ != State::Open || broken_) return;
   }
   // More may be waiting: let other connections run first, then read on (edge-triggered: no re-arm).
   asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });

@@ -99,10 +99,24 @@ void FlowdProcess::start(const std::string& flow, const std::vector<std::string>
 }
 
 void FlowdProcess::start_command(const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  argv.push_back(flowd_binary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  start_argv(std::move(argv));
+}
+
+void FlowdProcess::start_with_shell_prefix(const std::string& shell_prefix, const std::string& flow,
+                                           const std::vector<std::string>& extra_args) {
+  // sh -c SCRIPT $0 $1...: "$0" is the binary and "$@" its arguments.
+  std::vector<std::string> argv{"/bin/sh", "-c", shell_prefix + " && exec \"$0\" \"$@\"", flowd_binary(), "run",
+                                flow};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  start_argv(std::move(argv));
+}
+
+void FlowdProcess::start_argv(std::vector<std::string> argv) {
   if (started_) throw std::logic_error("FlowdProcess::start called twice");
-  argv_.clear();
-  argv_.push_back(flowd_binary());
-  argv_.insert(argv_.end(), args.begin(), args.end());
+  argv_ = std::move(argv);
 
   // Everything the child needs is prepared before fork(): the child only makes async-signal-safe
   // calls (the test process is multi-threaded).
@@ -334,6 +348,23 @@ std::size_t FlowdProcess::count_occurrences(const std::string& substring) const 
        pos = output_.find(substring, pos + substring.size()))
     ++n;
   return n;
+}
+
+bool FlowdProcess::wait_for_count(const std::string& substring, std::size_t n, Deadline deadline) {
+  if (substring.empty()) return n == 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  std::size_t counted = 0;
+  std::size_t pos = 0;  // occurrences before this offset are counted
+  auto enough = [&] {
+    for (std::size_t at = output_.find(substring, pos); at != std::string::npos;
+         at = output_.find(substring, pos)) {
+      ++counted;
+      pos = at + substring.size();
+    }
+    return counted >= n;
+  };
+  cv_.wait_until(lock, deadline, [&] { return enough() || output_closed_; });
+  return enough();
 }
 
 CommandResult run_command(const std::vector<std::string>& args, Deadline deadline) {

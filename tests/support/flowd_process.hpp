@@ -35,6 +35,11 @@ class FlowdProcess {
   void start(const std::string& flow, const std::vector<std::string>& extra_args = {});
   // `flowd args...` (e.g. {"check", path}).
   void start_command(const std::vector<std::string>& args);
+  // `/bin/sh -c 'PREFIX && exec flowd run FLOW extra...'`: the shell sets up the process (e.g.
+  // `ulimit -n 256`) and then becomes flowd, so pid() is flowd's. The flowd arguments are passed as
+  // the shell's positional parameters, never re-parsed by it.
+  void start_with_shell_prefix(const std::string& shell_prefix, const std::string& flow,
+                               const std::vector<std::string>& extra_args = {});
 
   pid_t pid() const { return pid_; }
   const std::vector<std::string>& argv() const { return argv_; }
@@ -66,8 +71,12 @@ class FlowdProcess {
   // The last `lines` lines of the log, framed for assertion messages.
   std::string log_tail(std::size_t lines = 40) const;
   std::size_t count_occurrences(const std::string& substring) const;
+  // Waits until `substring` occurs at least `n` times in the output (true), or the deadline passes /
+  // the output ends with fewer (false).
+  bool wait_for_count(const std::string& substring, std::size_t n, Deadline deadline = deadline_in(kDefaultTimeout));
 
  private:
+  void start_argv(std::vector<std::string> argv);
   void reader_loop(int fd, int stop_fd);
   void waiter_loop();
 

@@ -212,6 +212,49 @@ ReadResult TestClient::read_until_closed(Deadline deadline) {
   }
 }
 
+std::string TestClient::read_some(std::size_t max, Deadline deadline) {
+  std::string out;
+  if (fd_ < 0) {
+    last_error_ = "read: not connected";
+    return out;
+  }
+  out.resize(max);
+  for (;;) {
+    const ssize_t r = ::recv(fd_, out.data(), max, 0);
+    if (r > 0) {
+      out.resize(static_cast<std::size_t>(r));
+      return out;
+    }
+    out.clear();
+    if (r == 0) {
+      peer_closed_ = true;
+      last_error_ = "read: connection closed by the server";
+      return out;
+    }
+    if (errno == EINTR) {
+      out.resize(max);
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      const int rev = wait_fd(fd_, POLLIN, deadline);
+      if (rev == 0) {
+        last_error_ = "read: timed out";
+        return out;
+      }
+      if (rev < 0) {
+        last_error_ = errno_text("poll", errno);
+        return out;
+      }
+      out.resize(max);
+      continue;
+    }
+    // ECONNRESET and the like: the connection is gone.
+    peer_closed_ = true;
+    last_error_ = errno_text("recv", errno);
+    return out;
+  }
+}
+
 void TestClient::set_linger_zero_and_close() {
   if (fd_ < 0) return;
   linger lg{};

@@ -39,6 +39,10 @@ class TestClient {
   std::string expect(const std::string& exact, Deadline deadline = deadline_in(kDefaultTimeout));
   // Reads until EOF/reset or the deadline.
   ReadResult read_until_closed(Deadline deadline = deadline_in(kDefaultTimeout));
+  // Waits until some bytes can be read (or the deadline passes, or the peer closes) and returns what
+  // one recv() of at most `max` bytes gives: empty on timeout, EOF or reset (see peer_closed() and
+  // last_error()). With a deadline in the past it only takes what is already there.
+  std::string read_some(std::size_t max = 65536, Deadline deadline = deadline_in(kDefaultTimeout));
 
   // SO_LINGER {1, 0} then close(): the kernel sends an RST instead of a FIN.
   void set_linger_zero_and_close();
