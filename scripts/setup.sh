@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev
-          libgtest-dev libgmock-dev libssl-dev python3 python3-jsonschema)
+          libgtest-dev libgmock-dev libssl-dev python3 python3-jsonschema
+          clang libclang-rt-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
