@@ -558,6 +558,24 @@ LoadResult load_flow_text(std::string text, const std::string& file_name, const 
     d.line = pos.line;
     d.column = pos.column;
     return r;
+  } catch (const Json::exception& e) {
+    // Valid JSON syntax that nlohmann cannot hold, e.g. a number too large for a double (found by
+    // fuzz_flow_loader): reported, never thrown out of the loader.
+    std::string what = e.what();
+    auto close = what.find("] ");
+    auto& d = r.diags.error(DiagId::JsonSyntax, "", close == std::string::npos ? what : what.substr(close + 2));
+    // The message quotes the offending text: point at it.
+    auto q1 = what.find('\'');
+    auto q2 = q1 == std::string::npos ? q1 : what.find('\'', q1 + 1);
+    if (q2 != std::string::npos) {
+      auto at = r.text.find(what.substr(q1 + 1, q2 - q1 - 1));
+      if (at != std::string::npos) {
+        auto pos = index.position_of_offset(at);
+        d.line = pos.line;
+        d.column = pos.column;
+      }
+    }
+    return r;
   }
   if (!root.is_object()) {
     r.diags.error(DiagId::WrongFieldType, "", "a flow must be a JSON object");
