@@ -129,6 +129,7 @@ class FunctionCompiler {
 
   void set_site(const NodeSpec& node);
   int new_slot(const NodeSpec& n, const std::string& name, const Type* type);
+  void push_local(Local l);
   const Local* find_local(std::string_view name) const;
   std::vector<std::string> visible_names() const;
 
@@ -160,6 +161,7 @@ class FunctionCompiler {
   const ClassInfo* self_class_;
   const Type* return_type_;
   std::vector<Local> locals_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;  // indexes into locals_
   std::vector<std::size_t> scopes_;
   std::vector<Loop> loops_;
   std::vector<FailTarget> fail_targets_;

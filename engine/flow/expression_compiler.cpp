@@ -249,8 +249,8 @@ void FunctionCompiler::assignment(const NodeSpec& n, std::string_view target_key
   switch (e.kind) {
     case ExprKind::Name: {
       if (const Local* l = find_local(e.name)) {
-        for (const auto& other : locals_) {
-          if (other.name == e.name && other.narrowed) {
+        for (std::size_t i : by_name_[e.name]) {
+          if (locals_[i].narrowed) {
             error_at(c, DiagId::NotAssignable, e,
                      "'" + e.name + "' cannot be assigned here: its type is narrowed by an 'is' test around this node "
                      "(store the new value in another variable)");

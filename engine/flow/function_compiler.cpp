@@ -156,12 +156,10 @@ void FunctionCompiler::check_keys(const NodeSpec& n, const std::vector<std::stri
 int FunctionCompiler::declare_local(const NodeSpec& n, std::string_view key, const std::string& name,
                                     const Type* type) {
   // As in Ballerina, a local may not redeclare any visible one (a parameter, an outer block's).
-  for (const auto& l : locals_) {
-    if (l.name == name) {
-      diags().error(DiagId::DuplicateName, n.pointer + "/" + std::string(key),
-                    "variable '" + name + "' is already declared (here or in an enclosing block): choose another name");
-      return -1;
-    }
+  if (auto it = by_name_.find(name); it != by_name_.end() && !it->second.empty()) {
+    diags().error(DiagId::DuplicateName, n.pointer + "/" + std::string(key),
+                  "variable '" + name + "' is already declared (here or in an enclosing block): choose another name");
+    return -1;
   }
   return new_slot(n, name, type);
 }
@@ -176,7 +174,7 @@ int FunctionCompiler::new_slot(const NodeSpec& n, const std::string& name, const
   }
   int slot = next_slot_++;
   fn_.nlocals = std::max(fn_.nlocals, next_slot_);
-  locals_.push_back({name, slot, type, false});
+  push_local({name, slot, type, false});
   return slot;
 }
 
@@ -187,7 +185,13 @@ int FunctionCompiler::hidden_local(const Type* type) {
 }
 
 void FunctionCompiler::alias_local(const std::string& name, int slot, const Type* type) {
-  locals_.push_back({name, slot, type, false});
+  push_local({name, slot, type, false});
+}
+
+// Locals are also indexed by name, so lookups stay constant-time in functions with thousands of them.
+void FunctionCompiler::push_local(Local l) {
+  if (!l.name.empty()) by_name_[l.name].push_back(locals_.size());
+  locals_.push_back(std::move(l));
 }
 
 bool FunctionCompiler::emit_check(const std::string& pointer) {
@@ -224,20 +228,23 @@ bool FunctionCompiler::emit_fail(const std::string& pointer) {
 void FunctionCompiler::begin_scope() { scopes_.push_back(locals_.size()); }
 
 void FunctionCompiler::end_scope() {
-  locals_.resize(scopes_.back());
+  while (locals_.size() > scopes_.back()) {
+    if (!locals_.back().name.empty()) by_name_[locals_.back().name].pop_back();
+    locals_.pop_back();
+  }
   scopes_.pop_back();
 }
 
 void FunctionCompiler::narrow(const Narrowing& nr, bool when_true) {
   const Type* t = when_true ? nr.when_true : nr.when_false;
   if (nr.slot < 0 || !t) return;
-  locals_.push_back({nr.name, nr.slot, t, true});
+  push_local({nr.name, nr.slot, t, true});
 }
 
 const FunctionCompiler::Local* FunctionCompiler::find_local(std::string_view name) const {
-  for (auto it = locals_.rbegin(); it != locals_.rend(); ++it)
-    if (it->name == name) return &*it;
-  return nullptr;
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end() || it->second.empty()) return nullptr;
+  return &locals_[it->second.back()];
 }
 
 std::vector<std::string> FunctionCompiler::visible_names() const {
