@@ -2,16 +2,6 @@
 
 namespace flowd {
 
-std::string escape_pointer_token(std::string_view key) {
-  std::string r;
-  for (char c : key) {
-    if (c == '~') r += "~0";
-    else if (c == '/') r += "~1";
-    else r += c;
-  }
-  return r;
-}
-
 NodeSpec NodeSpec::child(std::string_view key) const {
   return NodeSpec{json.at(std::string(key)), pointer + "/" + escape_pointer_token(key)};
 }

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/diagnostics.hpp"
+
 namespace flowd {
 
 using Json = nlohmann::ordered_json;
@@ -20,9 +22,6 @@ struct NodeSpec {
   NodeSpec child(std::string_view key) const;   // requires json[key] to exist
   NodeSpec at(std::size_t index) const;          // requires json to be an array
 };
-
-// "a/b~c" -> "a~1b~0c" (RFC 6901).
-std::string escape_pointer_token(std::string_view key);
 
 class NodeKind {
  public:

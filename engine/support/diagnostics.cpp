@@ -129,16 +129,6 @@ class PositionScanner {
     return s;
   }
 
-  static std::string escape_token(const std::string& key) {
-    std::string r;
-    for (char c : key) {
-      if (c == '~') r += "~0";
-      else if (c == '/') r += "~1";
-      else r += c;
-    }
-    return r;
-  }
-
   void value(std::string& ptr, int depth) {
     if (i_ >= t_.size() || depth > kMaxDepth) return;
     out_.emplace(ptr, i_);
@@ -155,7 +145,7 @@ class PositionScanner {
         skip_ws();
         std::size_t len = ptr.size();
         ptr += '/';
-        ptr += escape_token(key);
+        ptr += escape_pointer_token(key);
         value(ptr, depth + 1);
         ptr.resize(len);
         skip_ws();
@@ -241,6 +231,16 @@ SourceIndex::Pos SourceIndex::locate(std::string_view pointer, int expr_offset) 
     auto slash = p.rfind('/');
     p.resize(slash == std::string::npos ? 0 : slash);
   }
+}
+
+std::string escape_pointer_token(std::string_view key) {
+  std::string r;
+  for (char c : key) {
+    if (c == '~') r += "~0";
+    else if (c == '/') r += "~1";
+    else r += c;
+  }
+  return r;
 }
 
 std::string closest_name(std::string_view wanted, const std::vector<std::string>& candidates) {

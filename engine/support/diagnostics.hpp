@@ -75,6 +75,9 @@ class SourceIndex {
   mutable std::vector<std::size_t> line_starts_;
 };
 
+// "a/b~c" -> "a~1b~0c": one reference token of a JSON pointer (RFC 6901).
+std::string escape_pointer_token(std::string_view key);
+
 // Levenshtein-based "did you mean" helper; returns "" when nothing is close.
 std::string closest_name(std::string_view wanted, const std::vector<std::string>& candidates);
 

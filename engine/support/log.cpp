@@ -217,16 +217,11 @@ void Logger::finish(std::string& line, LogLevel level) {
 
 void Logger::write(LogLevel level, std::string_view module, std::string_view message,
                    std::initializer_list<LogField> fields) {
-  if (!enabled(level)) return;
-  thread_local std::string line;
-  line.clear();
-  begin(line, level, module, message);
-  for (const auto& f : fields) field(line, f.key, f.value, f.quoted);
-  finish(line, level);
+  write(level, module, message, std::span<const LogField>(fields.begin(), fields.size()));
 }
 
 void Logger::write(LogLevel level, std::string_view module, std::string_view message,
-                   const std::vector<LogField>& fields) {
+                   std::span<const LogField> fields) {
   if (!enabled(level)) return;
   thread_local std::string line;
   line.clear();

@@ -3,6 +3,7 @@
 // or JSON. Client-supplied text is escaped, so it cannot forge a line or reach the terminal raw.
 #pragma once
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,7 +49,7 @@ class Logger {
   // Builds and writes one line.
   void write(LogLevel level, std::string_view module, std::string_view message,
              std::initializer_list<LogField> fields = {});
-  void write(LogLevel level, std::string_view module, std::string_view message, const std::vector<LogField>& fields);
+  void write(LogLevel level, std::string_view module, std::string_view message, std::span<const LogField> fields);
   // A line from a flow's log:print* call: values are flow values.
   void write_values(LogLevel level, std::string_view module, const Value& message, const Value& error,
                     const std::vector<std::string>& keys, const Value* values, int count);
