@@ -162,12 +162,21 @@ Logger::Logger(LogConfig config) : Logger(config, default_sink(config)) {}
 
 Logger::Logger(LogConfig config, std::shared_ptr<spdlog::sinks::sink> sink) : config_(std::move(config)) {
   sink->set_formatter(std::make_unique<LineFormatter>());
-  out_ = std::make_shared<spdlog::logger>("flowd", sink);
+  // A name of its own, so several loggers (tests) can be registered for flushing at once.
+  out_ = std::make_shared<spdlog::logger>("flowd@" + std::to_string(reinterpret_cast<std::uintptr_t>(this)), sink);
+  if (!config_.file.empty()) {
+    // A log file is written in blocks; a flush every second keeps `tail -f` current at low traffic.
+    spdlog::register_logger(out_);
+    spdlog::flush_every(std::chrono::seconds(1));
+  }
   out_->set_level(spdlog::level::trace);
   out_->flush_on(config_.file.empty() ? spdlog::level::trace : spdlog::level::warn);
 }
 
-Logger::~Logger() { flush(); }
+Logger::~Logger() {
+  flush();
+  if (!config_.file.empty()) spdlog::drop(out_->name());
+}
 
 void Logger::flush() { out_->flush(); }
 
