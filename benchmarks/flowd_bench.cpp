@@ -57,7 +57,8 @@ struct Harness {
     auto* c = new CallerObj();
     c->conn = conn;
     caller = Value::adopt(ValueTag::Caller, c);
-    instance = interp->call(fiber, *p.services[0].on_connect, &caller, 1).value;
+    Value arg = caller;  // call() moves its arguments
+    instance = interp->call(fiber, *p.services[0].on_connect, &arg, 1).value;
   }
   RunOutcome on_bytes(std::string_view data) {
     const ClassInfo& ci = result.program->classes[0];

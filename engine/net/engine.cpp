@@ -290,6 +290,7 @@ int Engine::run() {
     }
   };
   std::vector<std::thread> threads;
+  if (workers_.size() > 1) g_values_shared_across_threads.store(true);
   for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back(serve, std::ref(*workers_[i]));
   serve(w0);
   for (auto& t : threads) t.join();

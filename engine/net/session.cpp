@@ -40,6 +40,8 @@ char* read_buffer() {
 Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket socket)
     : engine_(engine), worker_(worker), listener_(listener), settings_(listener.settings()), socket_(std::move(socket)) {
   if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
+  // The clock is read per chunk only when a timeout needs it.
+  timed_ = settings_.idle_timeout.count() > 0 || (framer_ && settings_.line_timeout.count() > 0);
 }
 
 Session::~Session() {
@@ -99,7 +101,7 @@ void Session::start() {
   if (state_ == State::Open) arm_read();
 }
 
-RunOutcome Session::invoke(const Function& fn, const Value* args, int argc) {
+RunOutcome Session::invoke(const Function& fn, Value* args, int argc) {
   in_handler_ = true;
   RunOutcome r;
   if (std::mutex* lock = engine_.module_lock()) {
@@ -185,7 +187,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
       fail(rec, "read");
       return;
     }
-    last_read_ = std::chrono::steady_clock::now();
+    if (timed_) last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
     if (state_ != State::Open || broken_) return;
   }

@@ -48,7 +48,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_bytes(std::string_view data);
   void begin_close(const char* reason);
   void fail(const boost::system::error_code& ec, const char* during);
-  RunOutcome invoke(const Function& fn, const Value* args, int argc);
+  RunOutcome invoke(const Function& fn, Value* args, int argc);  // moves the arguments
   // Logs a failed handler with its node, then gives the error to onError (unless it is onError).
   void handler_failed(const char* handler, const RunOutcome& outcome, bool call_on_error);
   void run_on_error(const Value& error);
@@ -78,6 +78,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool broken_ = false;        // the socket failed: nothing more can be sent
   bool on_close_ran_ = false;
   bool registered_ = false;
+  bool timed_ = false;         // an idle or line timeout is set
   bool overflowed_ = false;    // queued output passed maxOutputBytes
   std::atomic<bool> closed_{false};  // readable from other threads
   std::chrono::steady_clock::time_point last_read_;

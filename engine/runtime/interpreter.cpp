@@ -30,10 +30,10 @@ bool value_has_type(const Value& v, const Type* t) {
   return false;
 }
 
-RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, const Value* args, int argc) {
+RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int argc) {
   fiber.stack.clear();
   fiber.frames.clear();
-  for (int i = 0; i < argc; ++i) fiber.stack.push_back(args[i]);
+  for (int i = 0; i < argc; ++i) fiber.stack.push_back(std::move(args[i]));
   fiber.stack.resize(static_cast<std::size_t>(fn.nlocals));
   fiber.frames.push_back(Frame{&fn, 0, 0, false});
   return run(fiber);

@@ -49,7 +49,8 @@ class Interpreter {
   Interpreter(const Program& program, std::vector<Value>& globals, InterpreterHost& host)
       : program_(program), globals_(globals), host_(host) {}
 
-  RunOutcome call(Fiber& fiber, const Function& fn, const Value* args, int argc);
+  // The arguments are moved into the callee's frame.
+  RunOutcome call(Fiber& fiber, const Function& fn, Value* args, int argc);
   std::int64_t step_budget = kDefaultStepBudget;
 
  private:

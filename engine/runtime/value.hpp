@@ -21,6 +21,11 @@ struct HeapObj {
   virtual ~HeapObj() = default;
 };
 
+// Whether values may be shared between threads. With one event-loop thread (the usual case when
+// the process is pinned to one CPU) reference counts need no locked instructions; the engine sets this
+// before it starts a second thread, and it never changes back.
+inline std::atomic<bool> g_values_shared_across_threads{false};
+
 class Value {
  public:
   Value() noexcept : tag_(ValueTag::Nil) { u_.i = 0; }
@@ -60,10 +65,21 @@ class Value {
 
  private:
   void retain() const noexcept {
-    if (is_heap()) u_.p->refs.fetch_add(1, std::memory_order_relaxed);
+    if (!is_heap()) return;
+    if (g_values_shared_across_threads.load(std::memory_order_relaxed))
+      u_.p->refs.fetch_add(1, std::memory_order_relaxed);
+    else
+      u_.p->refs.store(u_.p->refs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void release() noexcept {
-    if (is_heap() && u_.p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete u_.p;
+    if (!is_heap()) return;
+    if (g_values_shared_across_threads.load(std::memory_order_relaxed)) {
+      if (u_.p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete u_.p;
+    } else {
+      std::uint32_t n = u_.p->refs.load(std::memory_order_relaxed) - 1;
+      u_.p->refs.store(n, std::memory_order_relaxed);
+      if (n == 0) delete u_.p;
+    }
   }
   ValueTag tag_;
   union U { bool b; std::int64_t i; double f; HeapObj* p; } u_;

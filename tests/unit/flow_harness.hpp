@@ -368,7 +368,8 @@ class Runner {
     const ClassInfo& ci = program_.classes[static_cast<std::size_t>(index)];
     Value obj = Value::adopt(ValueTag::Object, new InstanceObj(&ci, ci.field_template));
     if (ci.init) {
-      RunOutcome r = interp.call(fiber, *ci.init, &obj, 1);
+      Value self = obj;  // call() moves its arguments
+      RunOutcome r = interp.call(fiber, *ci.init, &self, 1);
       if (r.panicked) ADD_FAILURE() << ci.name << ".init panicked: " << r.panic_message;
     }
     return obj;
@@ -377,7 +378,8 @@ class Runner {
   // Runs the first service's onConnect; an object it returns becomes the instance.
   RunOutcome connect() {
     const Function& fn = *program_.services.at(0).on_connect;
-    RunOutcome r = fn.nparams > 0 ? interp.call(fiber, fn, &caller, 1) : interp.call(fiber, fn, nullptr, 0);
+    Value arg = caller;  // call() moves its arguments
+    RunOutcome r = fn.nparams > 0 ? interp.call(fiber, fn, &arg, 1) : interp.call(fiber, fn, nullptr, 0);
     if (!r.panicked && r.value.tag() == ValueTag::Object) instance = r.value;
     return r;
   }
