@@ -624,23 +624,18 @@ LoadResult load_flow_file(const std::string& path, const NodeRegistry& registry)
   std::streamoff size = in.tellg();
   in.seekg(0, std::ios::beg);
   if (size < 0) size = 0;
-  std::string text;
-  if (static_cast<std::size_t>(size) <= kMaxFlowFileBytes) {
-    text.resize(static_cast<std::size_t>(size));
-    in.read(text.data(), size);
-    text.resize(static_cast<std::size_t>(in.gcount()));
-  } else {
-    text.resize(kMaxFlowFileBytes + 1);
+  if (static_cast<std::size_t>(size) > kMaxFlowFileBytes) {
+    LoadResult r;
+    r.diags.error(DiagId::FileTooLarge, "", "the flow file is " + std::to_string(size) + " bytes; the limit is " +
+                                                std::to_string(kMaxFlowFileBytes) + " bytes (kMaxFlowFileBytes)");
+    return r;
   }
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), size);
+  text.resize(static_cast<std::size_t>(in.gcount()));
   if (in.bad()) {
     LoadResult r;
     r.diags.error(DiagId::FileUnreadable, "", std::string("cannot read the flow file: ") + std::strerror(errno));
-    return r;
-  }
-  if (text.size() > kMaxFlowFileBytes) {
-    LoadResult r;
-    r.diags.error(DiagId::FileTooLarge, "", "the flow file is larger than the limit of " +
-                                                std::to_string(kMaxFlowFileBytes) + " bytes (kMaxFlowFileBytes)");
     return r;
   }
   return load_flow_text(std::move(text), path, registry);

@@ -353,14 +353,12 @@ void Engine::begin_drain(const char* why) {
 }
 
 void Engine::abort_all() {
-  std::atomic<std::size_t>* pending = new std::atomic<std::size_t>(workers_.size());
+  // Each worker closes its own connections; the last one to finish ends the drain.
+  auto pending = std::make_shared<std::atomic<std::size_t>>(workers_.size());
   for (auto& w : workers_) {
     asio::post(w->io, [this, &w = *w, pending] {
       for (Session* s : std::vector<Session*>(w.sessions.begin(), w.sessions.end())) s->abort();
-      if (--*pending == 0) {
-        delete pending;
-        asio::post(workers_[0]->io, [this] { finish_drain(); });
-      }
+      if (--*pending == 0) asio::post(workers_[0]->io, [this] { finish_drain(); });
     });
   }
 }
