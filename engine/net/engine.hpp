@@ -85,8 +85,6 @@ class Engine final : public InterpreterHost {
   // Session registry (per worker, on the worker's thread), for timeouts and draining on shutdown.
   void session_opened(Worker& w, Session* s);
   void session_closed(Worker& w, Session* s);
-  bool draining() const { return draining_; }
-  std::size_t open_sessions() const { return open_sessions_; }
 
   // InterpreterHost
   void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,

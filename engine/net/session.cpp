@@ -245,8 +245,8 @@ bool Session::write(const Value& bytes, std::string& error) {
       return false;
     }
     asio::post(worker_.io, [self = shared_from_this(), bytes] {
-      std::string ignored;
-      self->write(bytes, ignored);
+      // No handler runs on this thread now, so the bytes can go out at once.
+      if (self->enqueue(bytes) && !self->writing_) self->flush();
     });
     return true;
   }
@@ -254,8 +254,22 @@ bool Session::write(const Value& bytes, std::string& error) {
     error = "Socket connection already closed.";
     return false;
   }
-  if (bytes.str().empty()) return true;
-  if (overflowed_) return true;  // being closed for not reading; the flow need not handle each write
+  if (!enqueue(bytes)) return true;
+  if (in_handler_) {
+    // A handler that writes a lot sends as it goes, so a reading client never trips the limit.
+    if (out_bytes_ >= kFlushDuringHandlerBytes) flush();
+  } else if (!writing_) {
+    // Output queued from another connection's handler (same thread) goes out once that handler is done.
+    asio::post(worker_.io, [self = shared_from_this()] { self->flush(); });
+  }
+  return true;
+}
+
+// Queues bytes on this connection's thread; false when nothing was queued (empty, or over the limit).
+bool Session::enqueue(const Value& bytes) {
+  if (state_ == State::Closed || broken_) return false;
+  if (bytes.str().empty()) return false;
+  if (overflowed_) return false;  // being closed for not reading; the flow need not handle each write
   if (out_bytes_ + bytes.str().size() > settings_.max_output_bytes) {
     // A client that does not read must not grow the server's memory: drop its output and close it
     // (onError, then onClose) once no handler is running.
@@ -263,17 +277,10 @@ bool Session::write(const Value& bytes, std::string& error) {
     asio::post(worker_.io, [self = shared_from_this()] {
       self->fail(asio::error::no_buffer_space, "write");
     });
-    return true;
+    return false;
   }
   out_bytes_ += bytes.str().size();
   out_.push_back(bytes);
-  if (in_handler_) {
-    // A handler that writes a lot sends as it goes, so a reading client never trips the limit.
-    if (out_bytes_ >= kFlushDuringHandlerBytes) flush();
-  } else if (!writing_) {
-    // Output queued from another connection's handler is flushed once that handler is done.
-    asio::post(worker_.io, [self = shared_from_this()] { self->flush(); });
-  }
   return true;
 }
 

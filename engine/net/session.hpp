@@ -54,6 +54,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void run_on_error(const Value& error);
   void run_on_close();
   void after_handler();
+  bool enqueue(const Value& bytes);
   void flush();
   void on_writable(const boost::system::error_code& ec);
   void finish_close();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "support/utf8.hpp"
+
 namespace flowd {
 
 bool value_has_type(const Value& v, const Type* t) {
@@ -111,7 +113,6 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         break;
       }
       case Op::Pop: POP(); break;
-      case Op::Dup: st.push_back(TOP()); break;
       case Op::AddInt:
       case Op::SubInt:
       case Op::MulInt:
@@ -484,12 +485,14 @@ RunOutcome Interpreter::run(Fiber& fiber) {
             break;
           }
           case ValueTag::String: {
-            NativeContext tmp;
-            Value args[3] = {c, idx, Value::integer(idx.as_int() + 1)};
-            const NativeInfo* sub = nullptr;
-            for (const auto& nat : program_.natives)
-              if (nat.name == "string:substring") sub = &nat;
-            if (!sub || !sub->impl(tmp, args, 3, r)) PANIC("string index " + std::to_string(idx.as_int()) + " out of range");
+            // s[i]: the i-th code point, as a string.
+            const std::string& s = c.str();
+            std::int64_t i = idx.as_int();
+            std::size_t from = i < 0 ? std::string::npos : utf8::byte_offset(s, static_cast<std::size_t>(i));
+            std::size_t to = from == std::string::npos ? from : utf8::byte_offset(s, static_cast<std::size_t>(i) + 1);
+            if (to == std::string::npos)
+              PANIC("string index " + std::to_string(i) + " out of range");
+            r = Value::string(s.substr(from, to - from));
             break;
           }
           default: PANIC("cannot index this value");

@@ -27,7 +27,6 @@ enum class Op : std::uint8_t {
   StoreGlobal,    // globals[a] = pop
   LoadCallerField,// caller = pop; push its field a (CallerField)
   Pop,
-  Dup,
   AddInt, SubInt, MulInt, DivInt, ModInt, NegInt,
   AddFloat, SubFloat, MulFloat, DivFloat, ModFloat, NegFloat,
   Concat,         // string + string
@@ -93,7 +92,6 @@ struct Function {
   std::vector<std::uint32_t> sites; // per instruction, index into Program::sites
   int nparams = 0;                  // including self for methods
   int nlocals = 0;                  // including params
-  int max_stack = 16;               // operand stack high-water mark (for reserving)
   const Type* ret = nullptr;
 };
 
