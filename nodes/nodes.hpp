@@ -19,4 +19,5 @@ std::unique_ptr<NodeKind> make_match();
 std::unique_ptr<NodeKind> make_error_handler();
 std::unique_ptr<NodeKind> make_fail();
 std::unique_ptr<NodeKind> make_lock();
+std::unique_ptr<NodeKind> make_new_connection();
 }  // namespace flowd::nodes

@@ -17,6 +17,7 @@ void register_builtin_nodes(NodeRegistry& registry) {
   registry.add(nodes::make_error_handler());
   registry.add(nodes::make_fail());
   registry.add(nodes::make_lock());
+  registry.add(nodes::make_new_connection());
 }
 
 const NodeRegistry& builtin_registry() {

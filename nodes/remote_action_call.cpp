@@ -1,19 +1,30 @@
-// REMOTE_ACTION_CALL: an action on a connection, `caller->writeBytes(data)` and `caller->close()`.
+// REMOTE_ACTION_CALL: an action on a connection: `caller->writeBytes(data)`, `caller->close()`, and on a
+// tcp:Client `writeBytes(data)`, `readBytes()` (what has arrived; the handler waits without blocking
+// others) and `close()`.
 #include "flow/compiler.hpp"
 #include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+enum class Result : std::uint8_t { OptionalError, BytesOrError };
+
 struct ActionSpec {
   const char* name;
   ActionId id;
   std::vector<const char*> params;  // all of type byte[] for now
+  Result result;
 };
 
-const ActionSpec kCallerActions[] = {
-    {"writeBytes", ActionId::WriteBytes, {"data"}},
-    {"close", ActionId::Close, {}},
+const std::vector<ActionSpec> kCallerActions = {
+    {"writeBytes", ActionId::WriteBytes, {"data"}, Result::OptionalError},
+    {"close", ActionId::Close, {}, Result::OptionalError},
+};
+
+const std::vector<ActionSpec> kClientActions = {
+    {"writeBytes", ActionId::ClientWrite, {"data"}, Result::OptionalError},
+    {"readBytes", ActionId::ClientRead, {}, Result::BytesOrError},
+    {"close", ActionId::ClientClose, {}, Result::OptionalError},
 };
 
 class RemoteActionCallNode final : public NodeKind {
@@ -24,18 +35,29 @@ class RemoteActionCallNode final : public NodeKind {
     fc.check_keys(n, {"node", "id", "label", "description", "connection", "action", "args", "variable", "type", "check"});
     TypeTable& T = fc.types();
     auto action = fc.string_field(n, "action", true);
-    const Type* ct = fc.expression_field(n, "connection", T.caller());
+    const Type* ct = fc.expression_field(n, "connection", nullptr);
     if (!action || !ct) return false;
+    if (ct->kind != TypeKind::Caller && ct->kind != TypeKind::Client) {
+      std::string hint;
+      if (ct->contains(TypeKind::Client) || ct->contains(TypeKind::Caller))
+        hint = ": test it first (an If with \"<name> is tcp:Client\", or a Declare Variable with \"check\")";
+      fc.diags().error(DiagId::TypeMismatch, n.pointer + "/connection",
+                       "the connection must be a tcp:Caller or a tcp:Client, not " + ct->name + hint);
+      return false;
+    }
+    bool client = ct->kind == TypeKind::Client;
+    const auto& actions = client ? kClientActions : kCallerActions;
     const ActionSpec* spec = nullptr;
     std::vector<std::string> names;
-    for (const auto& a : kCallerActions) {
+    for (const auto& a : actions) {
       names.emplace_back(a.name);
       if (*action == a.name) spec = &a;
     }
     if (!spec) {
       std::string near = closest_name(*action, names);
       fc.diags().error(DiagId::UnknownMethod, n.pointer + "/action",
-                       "tcp:Caller has no action '" + *action + "' (it has writeBytes and close)" +
+                       ct->name + " has no action '" + *action + "' (" +
+                           (client ? "it has writeBytes, readBytes and close" : "it has writeBytes and close") + ")" +
                            (near.empty() ? "" : "; did you mean '" + near + "'?"));
       return false;
     }
@@ -61,7 +83,9 @@ class RemoteActionCallNode final : public NodeKind {
       if (!fc.expression_field(n.child("args"), p, T.bytes())) return false;
     }
     fc.emit(Op::Action, static_cast<int>(spec->id), static_cast<int>(spec->params.size()));
-    fc.bind_result(n, T.optional_error(), fc.bool_field(n, "check", false), /*must_handle_error=*/false);
+    const Type* result = spec->result == Result::BytesOrError ? T.union_of({T.bytes(), T.error()}) : T.optional_error();
+    // What readBytes returns must be used; an unchecked write error is dropped, as for tcp:Caller.
+    fc.bind_result(n, result, fc.bool_field(n, "check", false), spec->result == Result::BytesOrError);
     return false;
   }
 };

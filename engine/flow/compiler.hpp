@@ -111,6 +111,13 @@ class FunctionCompiler {
   // A local that names an existing slot (the error variable of an on-fail block).
   void alias_local(const std::string& name, int slot, const Type* type);
 
+  // NEW_CONNECTION: compiles the connection settings of n (remoteHost, remotePort, timeout,
+  // writeTimeout, secureSocket) onto the stack and emits Op::Connect, which leaves tcp:Client|error.
+  // Returns false when an error was reported.
+  bool emit_connect(const NodeSpec& n);
+  // A list of strings given as a JSON array of plain strings, or as an expression of type string[].
+  bool string_list(const NodeSpec& n, std::string_view key);
+
   // Loop bookkeeping for BREAK/CONTINUE.
   struct Loop { int continue_target; std::vector<int> break_jumps; };
   std::vector<Loop>& loops() { return loops_; }

@@ -397,3 +397,82 @@ void FunctionCompiler::bind_result(const NodeSpec& n, const Type* t, bool check,
 }
 
 }  // namespace flowd
+
+namespace flowd {
+
+bool FunctionCompiler::string_list(const NodeSpec& n, std::string_view key) {
+  auto it = n.json.find(key);
+  if (it == n.json.end() || it->is_null()) {
+    emit(Op::Nil);
+    return true;
+  }
+  if (it->is_string()) return expression_field(n, key, types().array_of(types().string())) != nullptr;
+  if (!it->is_array()) {
+    diags().error(DiagId::WrongFieldType, n.pointer + "/" + std::string(key),
+                  "\"" + std::string(key) + "\" is a list of strings, such as [\"TLSv1.2\", \"TLSv1.3\"], or an expression of type string[]");
+    return false;
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const Json& e = (*it)[i];
+    if (!e.is_string()) {
+      diags().error(DiagId::WrongFieldType, n.pointer + "/" + std::string(key) + "/" + std::to_string(i),
+                    "\"" + std::string(key) + "\" holds strings only");
+      return false;
+    }
+    emit(Op::Const, constant(Value::string(e.get<std::string>())));
+  }
+  emit(Op::MakeArray, 0, static_cast<int>(it->size()));
+  return true;
+}
+
+bool FunctionCompiler::emit_connect(const NodeSpec& n) {
+  TypeTable& T = types();
+  bool ok = true;
+  auto optional = [&](const NodeSpec& at, const char* key, const Type* t) {
+    auto it = at.json.find(key);
+    if (it == at.json.end() || it->is_null()) emit(Op::Nil);
+    else if (!expression_field(at, key, t)) ok = false;
+  };
+  // A boolean written as JSON true/false, or as an expression.
+  auto flag = [&](const NodeSpec& at, const char* key, bool dflt) {
+    auto it = at.json.find(key);
+    if (it == at.json.end() || it->is_null()) emit(dflt ? Op::True : Op::False);
+    else if (it->is_boolean()) emit(it->get<bool>() ? Op::True : Op::False);
+    else if (!expression_field(at, key, T.boolean())) ok = false;
+  };
+  if (!expression_field(n, "remoteHost", T.string())) ok = false;
+  if (!expression_field(n, "remotePort", T.integer())) ok = false;
+  optional(n, "timeout", T.floating());
+  optional(n, "writeTimeout", T.floating());
+  const Json* ss = field(n, "secureSocket", false, Json::value_t::object);
+  if (!ss) {
+    emit(Op::False);
+    for (int i = static_cast<int>(ConnectArg::Cert); i < kConnectArgs; ++i) emit(Op::Nil);
+  } else {
+    NodeSpec s = n.child("secureSocket");
+    check_keys(s, {"enable", "cert", "protocol", "ciphers", "handshakeTimeout", "sessionTimeout", "verifyHostName"});
+    flag(s, "enable", true);
+    optional(s, "cert", T.string());
+    const Json* proto = field(s, "protocol", false, Json::value_t::object);
+    if (proto) {
+      NodeSpec p = s.child("protocol");
+      check_keys(p, {"name", "versions"});
+      auto name = string_field(p, "name", false);
+      if (name && *name != "TLS") {
+        diags().error(DiagId::BadListener, p.pointer + "/name", "protocol \"name\" is \"TLS\" (SSL is not supported)");
+        ok = false;
+      }
+      if (!string_list(p, "versions")) ok = false;
+    } else {
+      emit(Op::Nil);
+    }
+    if (!string_list(s, "ciphers")) ok = false;
+    optional(s, "handshakeTimeout", T.floating());
+    optional(s, "sessionTimeout", T.floating());
+    flag(s, "verifyHostName", true);
+  }
+  emit(Op::Connect);
+  return ok;
+}
+
+}  // namespace flowd

@@ -58,6 +58,7 @@ class ModuleCompiler {
     declare_classes();
     configurables();
     module_variables();
+    connections();
     declare_functions();
     listeners();
     classes();
@@ -179,6 +180,48 @@ class ModuleCompiler {
       g.type = t;
       g.pointer = v.pointer;
       g.init = module_expression(v, "expression", t, "variable " + *name);
+      if (holds_client(t)) P().shares_clients = true;
+      P().globals.push_back(std::move(g));
+    });
+  }
+
+  static bool holds_client(const Type* t) {
+    if (t->kind == TypeKind::Client) return true;
+    if (t->elem && holds_client(t->elem)) return true;
+    for (const Type* m : t->members)
+      if (holds_client(m)) return true;
+    return false;
+  }
+
+  // Module-level connections (BI's NEW_CONNECTION in "connections"): `final tcp:Client backend =
+  // check new (host, port);`. Each is connected at start, before the flow serves.
+  void connections() {
+    NodeSpec top{root_, ""};
+    std::set<std::string> seen;
+    for (const auto& g : P().globals) seen.insert(g.name);
+    each_object(top, "connections", [&](const NodeSpec& c) {
+      check_keys(c, {"name", "node", "id", "label", "description", "type", "remoteHost", "remotePort", "timeout",
+                     "writeTimeout", "secureSocket"});
+      auto name = name_of(c, seen, "connection");
+      Function scratch;
+      FunctionCompiler probe(ctx_, scratch, nullptr, P().types->nil());
+      if (auto node = probe.string_field(c, "node", false); node && *node != "NEW_CONNECTION")
+        D().error(DiagId::WrongFieldType, c.pointer + "/node", "a connection is a \"NEW_CONNECTION\" node, not \"" + *node + "\"");
+      if (auto type = probe.string_field(c, "type", false); type && *type != "tcp:Client")
+        D().error(DiagId::WrongFieldType, c.pointer + "/type", "a connection is of type \"tcp:Client\", not \"" + *type + "\"");
+      if (!name) return;
+      Function& fn = P().functions.emplace_back();
+      fn.name = "connection " + *name;
+      FunctionCompiler fc(ctx_, fn, nullptr, P().types->union_of({P().types->client(), P().types->error()}));
+      if (!fc.emit_connect(c)) return;
+      fc.emit(Op::Return);
+      GlobalInfo g;
+      g.name = *name;
+      g.type = P().types->client();
+      g.pointer = c.pointer;
+      g.init = &fn;
+      g.connection = true;
+      P().shares_clients = true;
       P().globals.push_back(std::move(g));
     });
   }
@@ -266,7 +309,7 @@ class ModuleCompiler {
     std::set<std::string> seen;
     each_object(top, "listeners", [&](const NodeSpec& l) {
       check_keys(l, {"name", "kind", "port", "localHost", "description", "framing", "maxLineLength", "maxConnections",
-                     "maxOutputBytes", "idleTimeout", "lineTimeout"});
+                     "maxOutputBytes", "idleTimeout", "lineTimeout", "secureSocket"});
       auto name = name_of(l, seen, "listener");
       Function scratch;
       FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
@@ -300,8 +343,60 @@ class ModuleCompiler {
       li.line_timeout = setting("lineTimeout", P().types->floating());
       if (li.line_timeout && li.framing != Framing::Line)
         D().warning(DiagId::BadListener, l.pointer + "/lineTimeout", "\"lineTimeout\" only applies with \"framing\": \"line\"");
+      if (fc.field(l, "secureSocket", false, Json::value_t::object)) secure_socket(l.child("secureSocket"), li, fc);
       P().listeners.push_back(std::move(li));
     });
+  }
+
+  // A listener's secureSocket: { key: {certFile, keyFile, keyPassword}, protocol: {name, versions},
+  // ciphers, handshakeTimeout, sessionTimeout }, as Ballerina's ListenerSecureSocket.
+  void secure_socket(const NodeSpec& s, ListenerInfo& li, FunctionCompiler& fc) {
+    check_keys(s, {"key", "protocol", "ciphers", "handshakeTimeout", "sessionTimeout", "description"});
+    li.secure = true;
+    TypeTable& T = *P().types;
+    std::string what = "listener " + li.name + " secureSocket ";
+    auto expr = [&](const NodeSpec& at, const char* key, const Type* t, bool required) -> const Function* {
+      if (!at.json.contains(key) || at.json[key].is_null()) {
+        if (required)
+          D().error(DiagId::MissingField, at.pointer, std::string("secureSocket needs \"") + key + "\"" +
+                                                          (std::string(key) == "key" ? "" : " (the path of a PEM file)"));
+        return nullptr;
+      }
+      return module_expression(at, key, t, what + key);
+    };
+    auto list = [&](const NodeSpec& at, const char* key, const Function*& fn, std::vector<std::string>& literal) {
+      auto it = at.json.find(key);
+      if (it == at.json.end() || it->is_null()) return;
+      if (it->is_string()) {
+        fn = module_expression(at, key, T.array_of(T.string()), what + key);
+        return;
+      }
+      bool ok = it->is_array();
+      for (std::size_t i = 0; ok && i < it->size(); ++i) ok = (*it)[i].is_string();
+      if (!ok) {
+        D().error(DiagId::WrongFieldType, at.pointer + "/" + key,
+                  std::string("\"") + key + "\" is a list of strings, such as [\"TLSv1.2\", \"TLSv1.3\"], or an expression of type string[]");
+        return;
+      }
+      for (const auto& e : *it) literal.push_back(e.get<std::string>());
+    };
+    if (!fc.field(s, "key", true, Json::value_t::object)) return;
+    NodeSpec key = s.child("key");
+    check_keys(key, {"certFile", "keyFile", "keyPassword"});
+    li.tls.cert_file = expr(key, "certFile", T.string(), true);
+    li.tls.key_file = expr(key, "keyFile", T.string(), true);
+    li.tls.key_password = expr(key, "keyPassword", T.string(), false);
+    if (fc.field(s, "protocol", false, Json::value_t::object)) {
+      NodeSpec p = s.child("protocol");
+      check_keys(p, {"name", "versions"});
+      auto name = fc.string_field(p, "name", false);
+      if (name && *name != "TLS")
+        D().error(DiagId::BadListener, p.pointer + "/name", "protocol \"name\" is \"TLS\" (SSL is not supported)");
+      list(p, "versions", li.tls.versions, li.tls.versions_list);
+    }
+    list(s, "ciphers", li.tls.ciphers, li.tls.ciphers_list);
+    li.tls.handshake_timeout = expr(s, "handshakeTimeout", T.floating(), false);
+    li.tls.session_timeout = expr(s, "sessionTimeout", T.floating(), false);
   }
 
   struct ParamRule {

@@ -47,10 +47,12 @@ const Type* resolve(TypeTable& types, const TypeSyntax& ts,
   if (n == "byte") return types.byte();
   if (n == "error" || n == "tcp:Error") return types.error();
   if (n == "tcp:Caller") return types.caller();
+  if (n == "tcp:Client") return types.client();
   if (n == "any" || n == "anydata") return types.any();
   if (const Type* c = class_lookup ? class_lookup(n) : nullptr) return c;
   error = "unknown type '" + n + "'";
   if (n == "Caller" || n == "tcp") error += " (did you mean 'tcp:Caller'?)";
+  else if (n == "Client") error += " (did you mean 'tcp:Client'?)";
   else if (n == "str" || n == "String") error += " (did you mean 'string'?)";
   else if (n == "bool" || n == "Boolean") error += " (did you mean 'boolean'?)";
   error_pos = ts.pos;
@@ -334,6 +336,11 @@ bool n_array_sort(NativeContext&, Value* a, int argc, Value& out) {
 }
 
 bool n_array_reverse(NativeContext&, Value* a, int, Value& out) {
+  if (a[0].tag() == ValueTag::Bytes) {
+    std::string b(a[0].str().rbegin(), a[0].str().rend());
+    out = Value::bytes(std::move(b));
+    return true;
+  }
   std::vector<Value> items = a[0].as<ArrayObj>()->items;
   std::reverse(items.begin(), items.end());
   out = new_array(std::move(items));
@@ -490,12 +497,27 @@ BuiltinTable::BuiltinTable(Program& program) : program_(program) {
       return result(t, a[0]);
     };
   };
-  add_generic("array:push", {"arr", "value"}, 2, needs(TypeKind::Array, "push", [](TypeTable& t, const Type*) { return t.nil(); }), n_array_push);
+  // push, pop and remove change the list: byte[] values are immutable (received data, toBytes()).
+  auto needs_list = [](const char* fn, auto result) {
+    return [fn, result](TypeTable& t, const std::vector<const Type*>& a, std::string& err) -> const Type* {
+      if (a[0]->kind != TypeKind::Array) {
+        err = std::string(fn) + " needs a list, not " + a[0]->name;
+        return nullptr;
+      }
+      if (a[0] == t.bytes()) {
+        err = std::string(fn) + " cannot change a byte[]: byte values are immutable (received data, toBytes()); "
+              "collect them in an int[] or a string instead";
+        return nullptr;
+      }
+      return result(t, a[0]);
+    };
+  };
+  add_generic("array:push", {"arr", "value"}, 2, needs_list("push", [](TypeTable& t, const Type*) { return t.nil(); }), n_array_push);
   list_.back().params[1].receiver_element = true;
   list_.back().mutates_receiver = true;
-  add_generic("array:pop", {"arr"}, 1, needs(TypeKind::Array, "pop", [](TypeTable&, const Type* a) { return a->elem; }), n_array_pop);
+  add_generic("array:pop", {"arr"}, 1, needs_list("pop", [](TypeTable&, const Type* a) { return a->elem; }), n_array_pop);
   list_.back().mutates_receiver = true;
-  add_generic("array:remove", {"arr", "index"}, 2, needs(TypeKind::Array, "remove", [](TypeTable&, const Type* a) { return a->elem; }), n_array_remove);
+  add_generic("array:remove", {"arr", "index"}, 2, needs_list("remove", [](TypeTable&, const Type* a) { return a->elem; }), n_array_remove);
   list_.back().params[1].type = program_.types->integer();
   list_.back().mutates_receiver = true;
   add_generic("array:indexOf", {"arr", "value"}, 2,

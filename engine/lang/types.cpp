@@ -22,6 +22,7 @@ TypeTable::TypeTable() {
   string_ = intern({TypeKind::String, nullptr, {}, -1, "string"});
   error_ = intern({TypeKind::Error, nullptr, {}, -1, "error"});
   caller_ = intern({TypeKind::Caller, nullptr, {}, -1, "tcp:Caller"});
+  client_ = intern({TypeKind::Client, nullptr, {}, -1, "tcp:Client"});
   bytes_ = array_of(byte_);
   optional_error_ = union_of({error_, nil_});
 }

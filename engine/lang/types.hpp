@@ -19,6 +19,7 @@ enum class TypeKind : std::uint8_t {
   String,
   Error,
   Caller,   // tcp:Caller
+  Client,   // tcp:Client
   Object,   // an instance of a flow class
   Array,    // T[]   (byte[] is Array of Byte, stored as bytes)
   Map,      // map<T>
@@ -51,6 +52,7 @@ class TypeTable {
   const Type* string() const { return string_; }
   const Type* error() const { return error_; }
   const Type* caller() const { return caller_; }
+  const Type* client() const { return client_; }
   const Type* bytes() const { return bytes_; }
   const Type* optional_error() const { return optional_error_; }
 
@@ -72,7 +74,7 @@ class TypeTable {
   const Type* intern(Type t);
   std::deque<Type> storage_;
   std::map<std::string, const Type*> by_name_;
-  const Type *any_, *never_, *nil_, *boolean_, *int_, *float_, *byte_, *string_, *error_, *caller_, *bytes_,
+  const Type *any_, *never_, *nil_, *boolean_, *int_, *float_, *byte_, *string_, *error_, *caller_, *client_, *bytes_,
       *optional_error_;
 };
 

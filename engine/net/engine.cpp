@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include "net/client.hpp"
 #include "net/listener.hpp"
 #include "net/session.hpp"
 
@@ -18,6 +19,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+// The worker whose thread this is (handlers call the engine through the interpreter).
+thread_local Worker* t_worker = nullptr;
+
 // Default address when a listener does not give localHost: loopback only, as Redis does. Ballerina
 // binds every interface; expose on purpose with localHost "0.0.0.0" (or -Chost=0.0.0.0 for chat.json).
 constexpr const char* kDefaultHost = "127.0.0.1";
@@ -70,6 +74,8 @@ Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
     : program_(program), logger_(logger), options_(options) {
   globals_.resize(program_.globals.size());
   int threads = options_.threads > 0 ? options_.threads : default_thread_count();
+  // A shared tcp:Client lives on one event loop; such flows are served by one thread.
+  if (program_.shares_clients) threads = 1;
   for (int i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
@@ -114,6 +120,7 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
     }
   }
   Fiber fiber;
+  t_worker = workers_[0].get();
   for (std::size_t i = 0; i < program_.globals.size(); ++i) {
     const GlobalInfo& g = program_.globals[i];
     if (!g.configurable) continue;
@@ -150,13 +157,178 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
     for (std::size_t i = 0; i < program_.globals.size(); ++i) {
       const GlobalInfo& g = program_.globals[i];
       if (g.configurable || !g.init) continue;
-      RunOutcome r = workers_[0]->interpreter->call(fiber, *g.init, nullptr, 0);
-      if (r.panicked) errors.push_back("module variable '" + g.name + "': " + r.panic_message);
+      RunOutcome r = run_at_start(fiber, *g.init);
+      const char* what = g.connection ? "connection '" : "module variable '";
+      if (r.panicked) errors.push_back(what + g.name + "': " + r.panic_message);
+      else if (g.connection && r.value.is_error()) errors.push_back(what + g.name + "': " + r.value.as<ErrorObj>()->message);
       else globals_[i] = std::move(r.value);
+      if (g.connection && !r.panicked && !r.value.is_error())
+        logger_.write(LogLevel::Info, "flowd", "connected", {{"connection", g.name}, {"to", r.value.as<ClientObj>()->link->describe()}});
     }
   }
   return errors.empty();
 }
+
+RunOutcome Engine::run_at_start(Fiber& fiber, const Function& fn) {
+  Worker& w = *workers_[0];
+  w.may_suspend = true;
+  RunOutcome r = w.interpreter->call(fiber, fn, nullptr, 0);
+  while (r.suspended) {
+    w.startup_done = false;
+    while (!w.startup_done && w.io.run_one() > 0) {
+    }
+    w.io.restart();
+    if (!w.startup_done) {
+      r = RunOutcome();
+      r.panicked = true;
+      r.panic_message = "the connection never completed";
+      break;
+    }
+    r = w.interpreter->resume(fiber, std::move(w.startup_result));
+  }
+  w.may_suspend = false;
+  return r;
+}
+
+std::shared_ptr<asio::ssl::context> Engine::client_tls(const TlsSettings& s, std::string& error) {
+  std::string key = s.cert_file + '\n' + std::to_string(s.session_timeout.count());
+  for (const auto& v : s.versions) key += '\n' + v;
+  key += "\n--";
+  for (const auto& c : s.ciphers) key += '\n' + c;
+  std::lock_guard<std::mutex> guard(client_tls_lock_);
+  auto it = client_tls_.find(key);
+  if (it != client_tls_.end()) return it->second;
+  auto ctx = make_client_tls(s, error);
+  if (ctx) client_tls_.emplace(key, ctx);
+  return ctx;
+}
+
+namespace {
+std::vector<std::string> string_list(const Value& v) {
+  std::vector<std::string> out;
+  if (v.tag() == ValueTag::Array)
+    for (const Value& e : v.as<ArrayObj>()->items) out.push_back(e.str());
+  return out;
+}
+
+// Seconds given as a float setting; false when negative or absurd.
+bool to_ms(const Value& v, std::chrono::milliseconds& out) {
+  if (v.is_nil()) return true;
+  double d = v.as_float();
+  if (!(d >= 0) || d > 1e9) return false;
+  out = std::chrono::milliseconds(static_cast<long long>(d * 1000));
+  return true;
+}
+
+Client::Done resumer(Worker& w) {
+  if (w.running) {
+    // The callback keeps the connection alive while its handler waits: nothing else may hold it
+    // then. Every wait ends (each has a timeout, and closing a client ends its waits).
+    return [s = w.running->shared_from_this()](Value v) { s->resume(std::move(v)); };
+  }
+  return [&w](Value v) {
+    w.startup_result = std::move(v);
+    w.startup_done = true;
+  };
+}
+}  // namespace
+
+bool Engine::client_action(Fiber&, ActionId id, Value* args, int, Value& result) {
+  auto* client = static_cast<Client*>(args[0].as<ClientObj>()->link.get());
+  Worker& w = *t_worker;
+  switch (id) {
+    case ActionId::ClientWrite: return client->write(args[1], w.may_suspend, result, resumer(w));
+    case ActionId::ClientRead: return client->read(w.may_suspend, result, resumer(w));
+    case ActionId::ClientClose: client->close(); return true;
+    default: return true;
+  }
+}
+
+bool Engine::connect(Fiber&, Value* args, Value& result) {
+  Worker& w = *t_worker;
+  auto arg = [&](ConnectArg a) -> Value& { return args[static_cast<int>(a)]; };
+  ClientParams p;
+  p.host = arg(ConnectArg::RemoteHost).str();
+  std::int64_t port = arg(ConnectArg::RemotePort).as_int();
+  std::string where = p.host + ":" + std::to_string(port);
+  if (port < 1 || port > 65535) {
+    result = make_error("cannot connect to " + where + ": the port is not between 1 and 65535");
+    return true;
+  }
+  p.port = static_cast<int>(port);
+  if (!to_ms(arg(ConnectArg::Timeout), p.timeout) || !to_ms(arg(ConnectArg::WriteTimeout), p.write_timeout)) {
+    result = make_error("cannot connect to " + where + ": timeout and writeTimeout are seconds, 0 or more");
+    return true;
+  }
+  if (arg(ConnectArg::Secure).as_bool()) {
+    TlsSettings t;
+    if (!arg(ConnectArg::Cert).is_nil()) t.cert_file = arg(ConnectArg::Cert).str();
+    t.versions = string_list(arg(ConnectArg::Versions));
+    t.ciphers = string_list(arg(ConnectArg::Ciphers));
+    if (!to_ms(arg(ConnectArg::HandshakeTimeout), p.handshake_timeout) ||
+        !to_ms(arg(ConnectArg::SessionTimeout), t.session_timeout)) {
+      result = make_error("cannot connect to " + where + ": handshakeTimeout and sessionTimeout are seconds, 0 or more");
+      return true;
+    }
+    p.verify_host = arg(ConnectArg::VerifyHostName).is_nil() || arg(ConnectArg::VerifyHostName).as_bool();
+    std::string error;
+    p.tls = client_tls(t, error);
+    if (!p.tls) {
+      result = make_error("cannot connect to " + where + ": secureSocket " + error);
+      return true;
+    }
+  }
+  if (!w.may_suspend) {
+    result = make_error("cannot connect to " + where + ": a NEW_CONNECTION cannot wait in onClose or onError");
+    return true;
+  }
+  Client::connect(w.io, std::move(p), resumer(w));
+  return false;
+}
+
+namespace {
+// Evaluates a listener's secureSocket and makes its TLS context; errors name the setting and file.
+bool tls_settings(Interpreter& interp, Fiber& fiber, const ListenerInfo& li, ListenerSettings& settings,
+                  std::string& error) {
+  const TlsSpec& spec = li.tls;
+  std::string where = "listener " + li.name + ": secureSocket: ";
+  auto eval = [&](const Function* fn, const char* key, Value& out) {
+    if (!fn) return true;
+    RunOutcome r = interp.call(fiber, *fn, nullptr, 0);
+    if (r.panicked) {
+      error = where + key + ": " + r.panic_message;
+      return false;
+    }
+    out = std::move(r.value);
+    return true;
+  };
+  TlsSettings t;
+  Value cert, key, password, versions, ciphers, handshake, session;
+  if (!eval(spec.cert_file, "certFile", cert) || !eval(spec.key_file, "keyFile", key) ||
+      !eval(spec.key_password, "keyPassword", password) || !eval(spec.versions, "versions", versions) ||
+      !eval(spec.ciphers, "ciphers", ciphers) || !eval(spec.handshake_timeout, "handshakeTimeout", handshake) ||
+      !eval(spec.session_timeout, "sessionTimeout", session))
+    return false;
+  if (!cert.is_nil()) t.cert_file = cert.str();
+  if (!key.is_nil()) t.key_file = key.str();
+  if (!password.is_nil()) t.key_password = password.str();
+  t.versions = spec.versions ? string_list(versions) : spec.versions_list;
+  t.ciphers = spec.ciphers ? string_list(ciphers) : spec.ciphers_list;
+  if (!to_ms(handshake, settings.handshake_timeout) || !to_ms(session, t.session_timeout)) {
+    error = where + "handshakeTimeout and sessionTimeout are seconds, 0 or more";
+    return false;
+  }
+  // 0 turns the handshake timeout off in Ballerina; here it would let a stalled client hold a
+  // connection forever, so 0 means the default.
+  if (settings.handshake_timeout.count() == 0) settings.handshake_timeout = kDefaultHandshakeTimeout;
+  settings.tls = make_server_tls(t, error);
+  if (!settings.tls) {
+    error = where + error;
+    return false;
+  }
+  return true;
+}
+}  // namespace
 
 bool Engine::listen(std::string& error) {
   Fiber fiber;
@@ -226,7 +398,9 @@ bool Engine::listen(std::string& error) {
         !seconds(li.idle_timeout, "idleTimeout", settings.idle_timeout) ||
         !seconds(li.line_timeout, "lineTimeout", settings.line_timeout))
       return false;
-    if (settings.idle_timeout.count() > 0 || (settings.framing == Framing::Line && settings.line_timeout.count() > 0))
+    if (li.secure && !tls_settings(interp, fiber, li, settings, error)) return false;
+    if (settings.idle_timeout.count() > 0 || (settings.framing == Framing::Line && settings.line_timeout.count() > 0) ||
+        settings.tls)
       need_sweep_ = true;
     auto l = std::make_unique<Listener>(*this, *workers_[0], std::move(settings));
     if (!l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)), error)) return false;
@@ -279,6 +453,7 @@ int Engine::run() {
     }
   }
   auto serve = [this](Worker& w) {
+    t_worker = &w;
     for (;;) {
       try {
         w.io.run();

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "runtime/interpreter.hpp"
 #include "runtime/program.hpp"
+#include "net/tls.hpp"
 #include "support/log.hpp"
 
 namespace flowd {
@@ -48,6 +50,12 @@ struct Worker {
   std::unordered_set<Session*> sessions;
   std::unique_ptr<boost::asio::steady_timer> sweep_timer;
   int index = 0;
+  // The connection whose handler runs now, and whether that handler may wait on the network.
+  Session* running = nullptr;
+  bool may_suspend = false;
+  // At start (module-level connections): the result a waiting initializer is resumed with.
+  bool startup_done = false;
+  Value startup_result;
 };
 
 // Threads for `--threads=0`: the CPUs this process may run on (taskset is respected).
@@ -89,8 +97,15 @@ class Engine final : public InterpreterHost {
   // InterpreterHost
   void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
            const Value* values, int count) override;
+  bool client_action(Fiber& fiber, ActionId id, Value* args, int argc, Value& result) override;
+  bool connect(Fiber& fiber, Value* args, Value& result) override;
 
  private:
+  // Runs a module-level initializer to its end on worker 0, serving the event loop while it waits
+  // (a module-level tcp:Client connects before the flow serves).
+  RunOutcome run_at_start(Fiber& fiber, const Function& fn);
+  // TLS contexts of tcp:Client connections, made once per distinct secureSocket.
+  std::shared_ptr<boost::asio::ssl::context> client_tls(const TlsSettings& s, std::string& error);
   void begin_drain(const char* why);
   void sweep(Worker& w);
   void abort_all();
@@ -114,6 +129,8 @@ class Engine final : public InterpreterHost {
   std::atomic<bool> stopped_{false};
   std::atomic<std::uint64_t> connection_serial_{0};
   std::uint64_t id_base_ = 0;
+  std::mutex client_tls_lock_;
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> client_tls_;
 };
 
 }  // namespace flowd

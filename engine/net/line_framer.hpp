@@ -18,7 +18,7 @@ class LineFramer {
   enum class Result { Ok, TooLong, Stopped };
 
   // Calls on_line(std::string_view) for each complete line, in order; on_line returns false to stop
-  // (the rest of the data is dropped). TooLong when a line exceeds the limit: the framer then refuses
+  // (the rest of the data is not consumed: unconsumed() tells how many bytes were left). TooLong when a line exceeds the limit: the framer then refuses
   // everything after it.
   template <class OnLine>
   Result feed(std::string_view data, OnLine&& on_line) {
@@ -45,12 +45,17 @@ class LineFramer {
       if (line.size() > max_) return refuse();
       bool go_on = on_line(line);
       release();
-      if (!go_on) return Result::Stopped;
+      if (!go_on) {
+        unconsumed_ = data.size();
+        return Result::Stopped;
+      }
     }
     return Result::Ok;
   }
 
   std::size_t buffered() const { return partial_.size(); }
+  // After Stopped: the bytes at the end of the fed data that were not looked at.
+  std::size_t unconsumed() const { return unconsumed_; }
   std::size_t max_line() const { return max_; }
 
  private:
@@ -68,6 +73,7 @@ class LineFramer {
 
   std::size_t max_;
   std::string partial_;
+  std::size_t unconsumed_ = 0;
   bool too_long_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/line_framer.hpp"
+#include "net/tls.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
@@ -32,6 +33,8 @@ struct ListenerSettings {
   std::size_t max_output_bytes = kDefaultMaxOutputBytes;
   std::chrono::milliseconds idle_timeout{0};   // 0: off, as in Ballerina
   std::chrono::milliseconds line_timeout{static_cast<long>(kDefaultLineTimeoutSeconds * 1000)};
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
+  std::chrono::milliseconds handshake_timeout = kDefaultHandshakeTimeout;
 };
 
 class Listener {

@@ -22,6 +22,9 @@ constexpr int kMaxReadsPerWakeup = 16;
 constexpr std::size_t kFlushDuringHandlerBytes = 64 * 1024;
 // Buffers gathered into one writev.
 constexpr std::size_t kMaxGather = 16;
+// How long a closing connection may take to send what is queued (and, over TLS, its close_notify)
+// to a peer that does not read, before it is cut.
+constexpr std::chrono::seconds kCloseLinger{5};
 
 std::string seconds_text(std::chrono::milliseconds ms) {
   auto n = ms.count();
@@ -38,7 +41,7 @@ char* read_buffer() {
 }  // namespace
 
 Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket socket)
-    : engine_(engine), worker_(worker), listener_(listener), settings_(listener.settings()), socket_(std::move(socket)) {
+    : engine_(engine), worker_(worker), listener_(listener), settings_(listener.settings()), stream_(std::move(socket)) {
   if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
   // The clock is read per chunk only when a timeout needs it.
   timed_ = settings_.idle_timeout.count() > 0 || (framer_ && settings_.line_timeout.count() > 0);
@@ -55,6 +58,7 @@ std::string Session::client() const { return remote_; }
 
 void Session::start() {
   boost::system::error_code ec;
+  auto& socket_ = stream_.socket();
   socket_.set_option(tcp::no_delay(true), ec);
   // Keepalive notices a peer that vanished without a FIN or RST (Redis: tcp-keepalive 300).
   socket_.set_option(asio::socket_base::keep_alive(true), ec);
@@ -80,10 +84,56 @@ void Session::start() {
   engine_.session_opened(worker_, this);
   registered_ = true;
   engine_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
+  if (settings_.tls) {
+    // onConnect runs only once the handshake is done; a failed or stalled one never reaches the flow.
+    state_ = State::Handshaking;
+    deadline_ = std::chrono::steady_clock::now() + settings_.handshake_timeout;
+    stream_.start_tls(*settings_.tls, true, "", false);
+    handshake();
+    return;
+  }
+  begin_service();
+}
 
+void Session::handshake() {
+  if (state_ != State::Handshaking) return;
+  boost::system::error_code ec;
+  if (stream_.handshake(ec)) {
+    engine_.logger().write(LogLevel::Debug, "flowd", "TLS handshake done",
+                           {{"client", remote_}, {"protocol", stream_.tls()->version()}, {"cipher", stream_.tls()->cipher()}});
+    state_ = State::Connecting;
+    begin_service();
+    return;
+  }
+  if (ec == asio::error::would_block) {
+    auto w = stream_.want() == Stream::Want::Read ? tcp::socket::wait_read : tcp::socket::wait_write;
+    stream_.socket().async_wait(w, [self = shared_from_this()](const boost::system::error_code& e) {
+      if (e) {
+        if (e != asio::error::operation_aborted && self->state_ == State::Handshaking) {
+          self->broken_ = true;
+          self->finish_close();
+        }
+        return;
+      }
+      self->handshake();
+    });
+    return;
+  }
+  std::string why = ec == asio::error::eof ? "the client closed the connection" : stream_.error_text(ec);
+  engine_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed", {{"client", remote_}, {"error", why}});
+  broken_ = true;
+  finish_close();
+}
+
+void Session::begin_service() {
   const Function& on_connect = *settings_.service->on_connect;
   Value args[1] = {caller_};
-  RunOutcome r = invoke(on_connect, args, on_connect.nparams);
+  RunOutcome r = invoke(Handler::OnConnect, on_connect, args, on_connect.nparams);
+  if (r.suspended) return;  // resumed by resume()
+  connect_done(r);
+}
+
+void Session::connect_done(RunOutcome& r) {
   if (r.panicked || r.value.is_error()) {
     handler_failed("onConnect", r, false);
     close_requested_ = true;
@@ -101,17 +151,75 @@ void Session::start() {
   if (state_ == State::Open) arm_read();
 }
 
-RunOutcome Session::invoke(const Function& fn, Value* args, int argc) {
-  in_handler_ = true;
-  RunOutcome r;
-  if (std::mutex* lock = engine_.module_lock()) {
-    std::lock_guard<std::mutex> guard(*lock);
-    r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
-  } else {
-    r = worker_.interpreter->call(worker_.fiber, fn, args, argc);
+RunOutcome Session::invoke(Handler h, const Function& fn, Value* args, int argc) {
+  RunOutcome r = run_fiber(h, worker_.fiber, &fn, args, argc, nullptr);
+  if (r.suspended) {
+    // The handler waits on the network: its fiber leaves the worker's, whose next handler starts afresh.
+    waiting_ = h;
+    fiber_ = std::make_unique<Fiber>(std::move(worker_.fiber));
+    worker_.fiber = Fiber();
+    // What the handler wrote before it waited goes out now.
+    flush();
   }
+  return r;
+}
+
+RunOutcome Session::run_fiber(Handler h, Fiber& fiber, const Function* fn, Value* args, int argc, Value* resumed) {
+  in_handler_ = true;
+  worker_.running = this;
+  worker_.may_suspend = h == Handler::OnConnect || h == Handler::OnBytes;
+  RunOutcome r;
+  {
+    std::unique_lock<std::mutex> guard;
+    if (std::mutex* lock = engine_.module_lock()) guard = std::unique_lock<std::mutex>(*lock);
+    r = resumed ? worker_.interpreter->resume(fiber, std::move(*resumed))
+                : worker_.interpreter->call(fiber, *fn, args, argc);
+  }
+  worker_.running = nullptr;
   in_handler_ = false;
   return r;
+}
+
+void Session::resume(Value result) {
+  if (waiting_ == Handler::None || !fiber_) return;
+  if (state_ == State::Closed) {
+    // Cut while it waited (grace period over): the handler is dropped.
+    waiting_ = Handler::None;
+    fiber_.reset();
+    return;
+  }
+  RunOutcome r = run_fiber(waiting_, *fiber_, nullptr, nullptr, 0, &result);
+  if (r.suspended) {
+    flush();
+    return;
+  }
+  Handler h = waiting_;
+  waiting_ = Handler::None;
+  fiber_.reset();
+  if (h == Handler::OnConnect) connect_done(r);
+  else bytes_done(r);
+  if (deferred_during_) {
+    // The connection failed while the handler waited: report it now (onError, then onClose).
+    const char* during = deferred_during_;
+    deferred_during_ = nullptr;
+    broken_ = false;
+    fail(deferred_ec_, during);
+    return;
+  }
+  if (h == Handler::OnBytes) continue_input();
+}
+
+// After an onBytes that waited: the rest of its chunk's lines, then reading resumes.
+void Session::continue_input() {
+  if (state_ != State::Open || broken_) return;
+  if (framer_ && !pending_input_.empty() && !close_requested_) {
+    std::string rest = std::move(pending_input_);
+    pending_input_.clear();
+    on_chunk(rest.data(), rest.size());
+  } else {
+    after_handler();
+  }
+  if (state_ == State::Open && !broken_ && waiting_ == Handler::None) arm_read();
 }
 
 void Session::handler_failed(const char* handler, const RunOutcome& r, bool call_on_error) {
@@ -134,7 +242,7 @@ void Session::run_on_error(const Value& error) {
   args[n++] = instance_;
   if (class_->on_error_takes_caller) args[n++] = caller_;
   args[n++] = error;
-  RunOutcome r = invoke(*class_->on_error, args, n);
+  RunOutcome r = invoke(Handler::OnError, *class_->on_error, args, n);
   if (r.panicked || r.value.is_error()) handler_failed("onError", r, false);
 }
 
@@ -146,12 +254,17 @@ void Session::run_on_close() {
   int n = 0;
   args[n++] = instance_;
   if (class_->on_close_takes_caller) args[n++] = caller_;
-  RunOutcome r = invoke(*class_->on_close, args, n);
+  RunOutcome r = invoke(Handler::OnClose, *class_->on_close, args, n);
   if (r.panicked || r.value.is_error()) handler_failed("onClose", r, false);
 }
 
 // After each handler: start sending what it queued, and honour a close it asked for.
 void Session::after_handler() {
+  if (waiting_ != Handler::None) {
+    // A handler waits on the network: the close it or another asked for happens once it is done.
+    flush();
+    return;
+  }
   if (close_requested_ && state_ == State::Open) {
     begin_close("closed by the flow");
     return;
@@ -160,13 +273,14 @@ void Session::after_handler() {
 }
 
 void Session::arm_read() {
-  socket_.async_wait(tcp::socket::wait_read,
+  auto w = stream_.want() == Stream::Want::Write ? tcp::socket::wait_write : tcp::socket::wait_read;
+  stream_.socket().async_wait(w,
                      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
 
 void Session::on_readable(const boost::system::error_code& ec) {
   // broken_: a write failed while a handler ran; its fail() is posted and reports it (onError first).
-  if (state_ != State::Open || broken_) return;
+  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
   if (ec) {
     fail(ec, "read");
     return;
@@ -174,7 +288,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
   char* buf = read_buffer();
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     boost::system::error_code rec;
-    std::size_t n = socket_.read_some(asio::buffer(buf, kReadBufferBytes), rec);
+    std::size_t n = stream_.read_some(buf, kReadBufferBytes, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
       arm_read();
       return;
@@ -189,7 +303,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
     }
     if (timed_) last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
-    if (state_ != State::Open || broken_) return;
+    if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
   }
   // More may be waiting: let other connections run first, then read on (edge-triggered: no re-arm).
   asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
@@ -198,15 +312,22 @@ void Session::on_readable(const boost::system::error_code& ec) {
 void Session::on_chunk(const char* data, std::size_t n) {
   if (!framer_) {
     on_bytes(std::string_view(data, n));
-    after_handler();
+    if (waiting_ == Handler::None) after_handler();
     return;
   }
   // Every line of the chunk is handled before the output is sent: one write for a burst of lines.
   bool had_partial = framer_->buffered() > 0;
   auto r = framer_->feed(std::string_view(data, n), [this](std::string_view line) {
     on_bytes(line);
-    return state_ == State::Open && !close_requested_;  // a handler may have closed the connection
+    // A handler may have closed the connection, or be waiting on the network.
+    return state_ == State::Open && !close_requested_ && waiting_ == Handler::None;
   });
+  if (r == LineFramer::Result::Stopped && waiting_ != Handler::None) {
+    // The lines after the waiting one are handled once it is done, in order.
+    pending_input_.assign(data + n - framer_->unconsumed(), framer_->unconsumed());
+    if (framer_->buffered() > 0 && !had_partial) partial_since_ = last_read_;
+    return;
+  }
   // The partial-line clock runs from the first byte of an unfinished line.
   if (framer_->buffered() == 0) had_partial = false;
   else if (!had_partial) partial_since_ = last_read_;
@@ -227,7 +348,11 @@ void Session::on_bytes(std::string_view data) {
   args[argc++] = instance_;
   if (class_->on_bytes_takes_caller) args[argc++] = caller_;
   args[argc++] = Value::bytes(std::string(data));
-  RunOutcome r = invoke(*class_->on_bytes, args, argc);
+  RunOutcome r = invoke(Handler::OnBytes, *class_->on_bytes, args, argc);
+  if (!r.suspended) bytes_done(r);
+}
+
+void Session::bytes_done(RunOutcome& r) {
   if (r.panicked || r.value.is_error()) {
     handler_failed("onBytes", r, true);
   } else if (r.value.tag() == ValueTag::Bytes) {
@@ -306,10 +431,11 @@ void Session::flush() {
       bufs.emplace_back(s.data() + skip, s.size() - skip);
     }
     boost::system::error_code ec;
-    std::size_t sent = socket_.write_some(bufs, ec);
+    std::size_t sent = stream_.write_some(bufs, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       writing_ = true;
-      socket_.async_wait(tcp::socket::wait_write,
+      auto w = stream_.want() == Stream::Want::Read ? tcp::socket::wait_read : tcp::socket::wait_write;
+      stream_.socket().async_wait(w,
                          [self = shared_from_this()](const boost::system::error_code& e) { self->on_writable(e); });
       return;
     }
@@ -351,7 +477,12 @@ void Session::on_writable(const boost::system::error_code& ec) {
 
 void Session::begin_close(const char* reason) {
   if (state_ == State::Closing || state_ == State::Closed) return;
+  if (waiting_ != Handler::None) {
+    close_requested_ = true;
+    return;
+  }
   state_ = State::Closing;
+  deadline_ = std::chrono::steady_clock::now() + kCloseLinger;
   engine_.logger().write(LogLevel::Debug, "flowd", "closing connection", {{"client", remote_}, {"reason", reason}});
   run_on_close();
   // Send what the handlers queued (onClose may add a goodbye), then close.
@@ -360,6 +491,15 @@ void Session::begin_close(const char* reason) {
 
 void Session::fail(const boost::system::error_code& ec, const char* during) {
   if (state_ == State::Closed || ec == asio::error::operation_aborted) return;
+  if (waiting_ != Handler::None) {
+    // Handlers never run inside another: the waiting one finishes first, then onError and onClose.
+    broken_ = true;
+    if (!deferred_during_) {
+      deferred_ec_ = ec;
+      deferred_during_ = during;
+    }
+    return;
+  }
   bool already_closing = state_ == State::Closing;
   broken_ = true;
   out_.clear();
@@ -367,6 +507,7 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
   std::string msg = ec == asio::error::connection_reset ? "Connection reset by peer"
                     : ec == asio::error::broken_pipe    ? "Broken pipe: the client closed the connection"
                     : ec == asio::error::timed_out      ? timeout_message_
+                    : ec == boost::system::errc::protocol_error ? stream_.error_text(ec)
                     : ec == asio::error::no_buffer_space
                         ? "output limit exceeded: more than " + std::to_string(settings_.max_output_bytes) +
                               " bytes queued for a client that is not reading (the listener's maxOutputBytes)"
@@ -384,9 +525,7 @@ void Session::finish_close() {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   closed_.store(true, std::memory_order_release);
-  boost::system::error_code ec;
-  if (!broken_) socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close(!broken_);
   out_.clear();
   out_bytes_ = 0;
   engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
@@ -398,7 +537,23 @@ void Session::finish_close() {
 }
 
 void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
-  if (state_ != State::Open || in_handler_) return;
+  if (in_handler_) return;
+  if (state_ == State::Handshaking && now >= deadline_) {
+    engine_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed",
+                           {{"client", remote_},
+                            {"error", "timed out after " + seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              settings_.handshake_timeout)) +
+                                          " (the listener's handshakeTimeout)"}});
+    abort();
+    return;
+  }
+  if (state_ == State::Closing && now >= deadline_) {
+    // The peer does not take what is left (or the close_notify): cut it.
+    engine_.logger().write(LogLevel::Debug, "flowd", "closing timed out", {{"client", remote_}});
+    abort();
+    return;
+  }
+  if (state_ != State::Open || waiting_ != Handler::None) return;
   if (settings_.idle_timeout.count() > 0 && now - last_read_ >= settings_.idle_timeout) {
     // Idle: closed quietly, with onClose (as an idle timeout in Netty's IdleStateHandler would be).
     engine_.logger().write(LogLevel::Debug, "flowd", "idle timeout", {{"client", remote_}});
@@ -414,7 +569,9 @@ void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
 }
 
 void Session::drain() {
-  if (state_ == State::Open) begin_close("server stopping");
+  if (state_ == State::Handshaking) abort();
+  else if (waiting_ != Handler::None) close_requested_ = true;  // closes when the handler is done
+  else if (state_ == State::Open) begin_close("server stopping");
 }
 
 void Session::abort() {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/line_framer.hpp"
+#include "net/stream.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/program.hpp"
 
@@ -35,12 +36,21 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void drain();
   // Grace period over: close now, dropping unsent output.
   void abort();
-  // Called about once a second by the engine: idle and partial-line timeouts.
+  // Called a few times a second by the engine: handshake, idle, partial-line and closing timeouts.
   void check_timeouts(std::chrono::steady_clock::time_point now);
+  // Continues a handler that waited on the network (a tcp:Client action) with the action's result.
+  void resume(Value result);
 
  private:
-  enum class State : std::uint8_t { Connecting, Open, Closing, Closed };
+  enum class State : std::uint8_t { Handshaking, Connecting, Open, Closing, Closed };
+  // The handlers; only onConnect and onBytes may wait on the network.
+  enum class Handler : std::uint8_t { None, OnConnect, OnBytes, OnError, OnClose };
 
+  void handshake();
+  void begin_service();
+  void connect_done(RunOutcome& r);
+  void bytes_done(RunOutcome& r);
+  void continue_input();
   void arm_read();
   void on_readable(const boost::system::error_code& ec);
   void on_chunk(const char* data, std::size_t n);
@@ -48,7 +58,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_bytes(std::string_view data);
   void begin_close(const char* reason);
   void fail(const boost::system::error_code& ec, const char* during);
-  RunOutcome invoke(const Function& fn, Value* args, int argc);  // moves the arguments
+  RunOutcome invoke(Handler h, const Function& fn, Value* args, int argc);  // moves the arguments
+  RunOutcome run_fiber(Handler h, Fiber& fiber, const Function* fn, Value* args, int argc, Value* resumed);
   // Logs a failed handler with its node, then gives the error to onError (unless it is onError).
   void handler_failed(const char* handler, const RunOutcome& outcome, bool call_on_error);
   void run_on_error(const Value& error);
@@ -65,7 +76,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   Listener& listener_;
   const ListenerSettings& settings_;
   std::unique_ptr<LineFramer> framer_;  // only with line framing
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
+  std::unique_ptr<Fiber> fiber_;  // the fiber of a handler waiting on the network
+  Handler waiting_ = Handler::None;
+  std::string pending_input_;     // line framing: what followed the line whose handler waits
+  boost::system::error_code deferred_ec_;  // a failure seen while a handler waited
+  const char* deferred_during_ = nullptr;
+  std::chrono::steady_clock::time_point deadline_;  // end of the handshake, or of closing
   Value instance_;             // the connection service returned by onConnect
   Value caller_;               // the tcp:Caller value handed to handlers
   const ClassInfo* class_ = nullptr;

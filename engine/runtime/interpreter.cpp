@@ -18,6 +18,7 @@ bool value_has_type(const Value& v, const Type* t) {
     case TypeKind::String: return v.tag() == ValueTag::String;
     case TypeKind::Error: return v.tag() == ValueTag::Error;
     case TypeKind::Caller: return v.tag() == ValueTag::Caller;
+    case TypeKind::Client: return v.tag() == ValueTag::Client;
     case TypeKind::Object:
       return v.tag() == ValueTag::Object && v.as<InstanceObj>()->cls->index == t->class_index;
     case TypeKind::Array:
@@ -32,12 +33,28 @@ bool value_has_type(const Value& v, const Type* t) {
   return false;
 }
 
+bool InterpreterHost::client_action(Fiber&, ActionId, Value*, int, Value& result) {
+  result = make_error("tcp:Client connections are not available here");
+  return true;
+}
+
+bool InterpreterHost::connect(Fiber&, Value*, Value& result) {
+  result = make_error("tcp:Client connections are not available here");
+  return true;
+}
+
 RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int argc) {
   fiber.stack.clear();
   fiber.frames.clear();
   for (int i = 0; i < argc; ++i) fiber.stack.push_back(std::move(args[i]));
   fiber.stack.resize(static_cast<std::size_t>(fn.nlocals));
   fiber.frames.push_back(Frame{&fn, 0, 0, false});
+  fiber.budget = step_budget;
+  return run(fiber);
+}
+
+RunOutcome Interpreter::resume(Fiber& fiber, Value result) {
+  fiber.stack.push_back(std::move(result));
   return run(fiber);
 }
 
@@ -50,7 +67,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
   Frame* fr = &fiber.frames.back();
   const Instr* code = fr->fn->code.data();
   std::uint32_t pc = fr->pc;
-  std::int64_t budget = step_budget;
+  std::int64_t budget = fiber.budget;
   RunOutcome out;
   NativeContext nctx;
   nctx.program = &program_;
@@ -398,10 +415,24 @@ RunOutcome Interpreter::run(Fiber& fiber) {
       case Op::Action: {
         int argc = in.b;
         std::size_t conn_at = st.size() - static_cast<std::size_t>(argc) - 1;
-        const CallerObj* c = st[conn_at].as<CallerObj>();
         Value result;
+        auto id = static_cast<ActionId>(in.a);
+        if (id >= ActionId::ClientWrite) {
+          if (!host_.client_action(fiber, id, st.data() + conn_at, argc + 1, result)) {
+            st.resize(conn_at);
+            fr->pc = pc;
+            fiber.budget = budget;
+            out.suspended = true;
+            out.site = site_of(pc - 1);
+            return out;
+          }
+          st.resize(conn_at);
+          st.push_back(std::move(result));
+          break;
+        }
+        const CallerObj* c = st[conn_at].as<CallerObj>();
         auto conn = c->conn.lock();
-        switch (static_cast<ActionId>(in.a)) {
+        switch (id) {
           case ActionId::WriteBytes: {
             std::string err;
             if (!conn) result = make_error("Socket connection already closed.");
@@ -411,8 +442,24 @@ RunOutcome Interpreter::run(Fiber& fiber) {
           case ActionId::Close:
             if (conn) conn->close();
             break;
+          default: break;
         }
         st.resize(conn_at);
+        st.push_back(std::move(result));
+        break;
+      }
+      case Op::Connect: {
+        std::size_t first = st.size() - static_cast<std::size_t>(kConnectArgs);
+        Value result;
+        bool done = host_.connect(fiber, st.data() + first, result);
+        st.resize(first);
+        if (!done) {
+          fr->pc = pc;
+          fiber.budget = budget;
+          out.suspended = true;
+          out.site = site_of(pc - 1);
+          return out;
+        }
         st.push_back(std::move(result));
         break;
       }

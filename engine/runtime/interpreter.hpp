@@ -17,12 +17,21 @@ inline constexpr std::int64_t kDefaultStepBudget = 1'000'000;
 // Nesting of function calls within one event.
 inline constexpr int kMaxCallDepth = 64;
 
+struct Fiber;
+
 // What the interpreter asks of the engine.
 class InterpreterHost {
  public:
   virtual ~InterpreterHost() = default;
   virtual void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
                    const Value* values, int count) = 0;
+  // An action on a tcp:Client (args[0] is the client). Returns true with `result` set when it
+  // completed at once; false when it waits on the network: the fiber is then suspended, and the host
+  // resumes it later with Interpreter::resume and the action's result.
+  // Hosts without a network (tests, tools) answer with an error value.
+  virtual bool client_action(Fiber& fiber, ActionId id, Value* args, int argc, Value& result);
+  // NEW_CONNECTION with kConnectArgs operands (see ConnectArg); same contract as client_action.
+  virtual bool connect(Fiber& fiber, Value* args, Value& result);
 };
 
 struct Frame {
@@ -35,10 +44,12 @@ struct Frame {
 struct Fiber {
   std::vector<Value> stack;
   std::vector<Frame> frames;
+  std::int64_t budget = 0;  // evaluation steps left for this event (kept across a suspension)
 };
 
 struct RunOutcome {
   bool panicked = false;       // raised (division by zero, step budget...) rather than returned
+  bool suspended = false;      // waiting on the network: resume the fiber with the action's result
   Value value;                 // the returned value (possibly an error value)
   std::string panic_message;
   std::uint32_t site = 0;      // index into Program::sites of the instruction that returned or raised
@@ -51,6 +62,8 @@ class Interpreter {
 
   // The arguments are moved into the callee's frame.
   RunOutcome call(Fiber& fiber, const Function& fn, Value* args, int argc);
+  // Continues a suspended fiber; `result` is the value of the action it was waiting on.
+  RunOutcome resume(Fiber& fiber, Value result);
   std::int64_t step_budget = kDefaultStepBudget;
 
  private:

@@ -54,7 +54,9 @@ enum class Op : std::uint8_t {
   Cast,           // convert top to the type kind a (numeric conversions)
   Return,         // return pop
   ReturnNil,
-  Action,         // remote action a (ActionId) with b args on top of a connection value
+  Action,         // remote action a (ActionId) with b args on top of a connection value; client
+                  // actions may suspend the fiber until the network answers
+  Connect,        // NEW_CONNECTION: pops kConnectArgs values, pushes tcp:Client|error (may suspend)
   Log,            // u8 = level; a = key-name set; b = number of key values (msg, error below them)
   MakeArray,      // pop b values into a new array
   MakeMap,        // pop b values, keys from key_sets[a]
@@ -66,7 +68,15 @@ enum class Op : std::uint8_t {
 enum class Cmp : std::uint8_t { Lt, Le, Gt, Ge };
 enum class IterKind : std::uint8_t { List, Bytes, MapValues, Range };
 enum class CallerField : std::uint8_t { RemoteHost, RemotePort, LocalHost, LocalPort, Id };
-enum class ActionId : std::uint8_t { WriteBytes, Close };
+enum class ActionId : std::uint8_t { WriteBytes, Close, ClientWrite, ClientRead, ClientClose };
+// Operands of Op::Connect, in push order (an absent setting is nil).
+enum class ConnectArg : std::uint8_t {
+  RemoteHost, RemotePort, Timeout, WriteTimeout,
+  Secure,            // boolean: a secureSocket was given and is enabled
+  Cert, Versions, Ciphers, HandshakeTimeout, SessionTimeout, VerifyHostName,
+  Count
+};
+inline constexpr int kConnectArgs = static_cast<int>(ConnectArg::Count);
 enum class LogLevel : std::uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 struct Instr {
@@ -126,9 +136,24 @@ struct GlobalInfo {
   bool configurable = false;
   const Function* init = nullptr;   // computes the default; null for a required configurable
   std::string pointer;
+  bool connection = false;          // a module-level tcp:Client (NEW_CONNECTION), connected at start
 };
 
 enum class Framing : std::uint8_t { Raw, Line };
+
+// A listener's secureSocket (Ballerina's ListenerSecureSocket): each setting an expression of no
+// arguments (null = absent), or for the lists, literal strings given in the flow.
+struct TlsSpec {
+  const Function* cert_file = nullptr;       // string
+  const Function* key_file = nullptr;        // string
+  const Function* key_password = nullptr;    // string
+  const Function* versions = nullptr;        // string[]
+  std::vector<std::string> versions_list;
+  const Function* ciphers = nullptr;         // string[]
+  std::vector<std::string> ciphers_list;
+  const Function* handshake_timeout = nullptr;  // float seconds
+  const Function* session_timeout = nullptr;    // float seconds
+};
 
 struct ListenerInfo {
   std::string name;
@@ -142,6 +167,8 @@ struct ListenerInfo {
   const Function* max_output_bytes = nullptr; // int
   const Function* idle_timeout = nullptr;     // float seconds
   const Function* line_timeout = nullptr;     // float seconds
+  bool secure = false;                        // TLS, with `tls`
+  TlsSpec tls;
 };
 
 // A function defined in the flow (BI's FUNCTION_DEFINITION).
@@ -179,6 +206,9 @@ struct Program {
   // Whether any handler can read or write module-level variables (not configurables): such flows
   // run their handlers one at a time across threads, so shared state needs no locks in the flow.
   bool has_module_state = false;
+  // Whether a tcp:Client can be shared between connections (a module-level connection, or a module
+  // variable that can hold one). A client lives on one event loop, so such flows run on one thread.
+  bool shares_clients = false;
   std::vector<Value> constants;
   std::vector<SourceSite> sites;
   std::vector<std::vector<std::string>> key_sets;   // log key names, map literal keys

@@ -43,7 +43,8 @@ bool values_equal(const Value& a, const Value& b) {
     }
     case ValueTag::Error:
     case ValueTag::Object:
-    case ValueTag::Caller: return a.heap() == b.heap();
+    case ValueTag::Caller:
+    case ValueTag::Client: return a.heap() == b.heap();
   }
   return false;
 }
@@ -108,6 +109,7 @@ void append_display_string(std::string& out, const Value& v) {
     }
     case ValueTag::Object: out += "object"; break;
     case ValueTag::Caller: out += "tcp:Caller " + v.as<CallerObj>()->id; break;
+    case ValueTag::Client: out += "tcp:Client " + v.as<ClientObj>()->link->describe(); break;
     case ValueTag::Array: {
       out += '[';
       bool first = true;

@@ -11,7 +11,7 @@
 
 namespace flowd {
 
-enum class ValueTag : std::uint8_t { Nil, Boolean, Int, Float, String, Bytes, Error, Object, Caller, Array, Map };
+enum class ValueTag : std::uint8_t { Nil, Boolean, Int, Float, String, Bytes, Error, Object, Caller, Array, Map, Client };
 
 struct HeapObj {
   mutable std::atomic<std::uint32_t> refs{1};
@@ -125,6 +125,21 @@ struct CallerObj final : HeapObj {
   std::weak_ptr<Connection> conn;
   std::string remote_host, local_host, id;
   std::int64_t remote_port = 0, local_port = 0;
+};
+
+// A tcp:Client connection to another service (implemented by the network layer, net/client.hpp).
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  virtual std::string describe() const = 0;  // "127.0.0.1:7000"
+  virtual void close() = 0;
+};
+
+// The flow's handle on a client connection: when the flow holds it no more, the connection closes.
+struct ClientObj final : HeapObj {
+  explicit ClientObj(std::shared_ptr<ClientLink> l) : link(std::move(l)) {}
+  ~ClientObj() override { link->close(); }
+  std::shared_ptr<ClientLink> link;
 };
 
 struct ArrayObj final : HeapObj {
