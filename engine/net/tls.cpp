@@ -189,6 +189,10 @@ std::shared_ptr<ssl::context> make_server_tls(const TlsSettings& s, std::string&
     return nullptr;
   }
   ctx->use_private_key(boost::asio::buffer(key_text), ssl::context::pem, ec);
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    error = "keyFile '" + s.key_file + "' does not match the certificate in certFile '" + s.cert_file + "'";
+    return nullptr;
+  }
   if (ec) {
     error = "keyFile '" + s.key_file + "': cannot load the private key: " +
             (encrypted ? "wrong keyPassword (" + ec.message() + ")" : ec.message());
