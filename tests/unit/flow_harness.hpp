@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -290,6 +291,16 @@ class CaptureHost final : public InterpreterHost {
     std::vector<std::pair<std::string, std::string>> values;  // key -> display string ("()" for nil)
   };
   std::vector<Entry> entries;
+  // tcp:Client hooks (default: the base host's "not available" error). Return false to suspend.
+  std::function<bool(ActionId, Value*, int, Value&)> on_client_action;
+  std::function<bool(Value*, Value&)> on_connect;
+
+  bool client_action(Fiber& f, ActionId id, Value* args, int argc, Value& result) override {
+    return on_client_action ? on_client_action(id, args, argc, result) : InterpreterHost::client_action(f, id, args, argc, result);
+  }
+  bool connect(Fiber& f, Value* args, Value& result) override {
+    return on_connect ? on_connect(args, result) : InterpreterHost::connect(f, args, result);
+  }
 
   void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
            const Value* values, int count) override {
