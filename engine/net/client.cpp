@@ -217,6 +217,13 @@ bool Client::read(bool may_wait, Value& result, Done done) {
 void Client::wait_readable() {
   if (waiting_read_ || !stream_) return;
   waiting_read_ = true;
+  if (stream_->pending()) {
+    asio::post(io_, [self = shared_from_this()] {
+      self->waiting_read_ = false;
+      self->on_readable({});
+    });
+    return;
+  }
   auto w = stream_->want() == Stream::Want::Write ? tcp::socket::wait_write : tcp::socket::wait_read;
   stream_->socket().async_wait(w, [self = shared_from_this()](const boost::system::error_code& ec) {
     self->waiting_read_ = false;

@@ -90,7 +90,8 @@ void Listener::refuse(tcp::socket& socket) {
                      " connections (the listener's maxConnections); try again later\r\n";
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(line), ec);
+  // A TLS client could not read a plain line (and a handshake costs what the cap protects): close.
+  if (!settings_.tls) socket.write_some(asio::buffer(line), ec);
   socket.close(ec);
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ > std::chrono::seconds(1)) {

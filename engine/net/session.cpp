@@ -273,6 +273,10 @@ void Session::after_handler() {
 }
 
 void Session::arm_read() {
+  if (stream_.pending()) {
+    asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
+    return;
+  }
   auto w = stream_.want() == Stream::Want::Write ? tcp::socket::wait_write : tcp::socket::wait_read;
   stream_.socket().async_wait(w,
                      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });

@@ -33,6 +33,8 @@ class Stream {
   std::size_t read_some(char* buf, std::size_t cap, boost::system::error_code& ec);
   std::size_t write_some(const std::vector<boost::asio::const_buffer>& bufs, boost::system::error_code& ec);
   Want want() const { return want_; }
+  // Decrypted bytes already inside OpenSSL: readable now, though the socket may not be.
+  bool pending() const { return tls_ && tls_->pending(); }
   std::string error_text(const boost::system::error_code& ec) const;
   // Best effort: close_notify for TLS (never waited for), then the TCP shutdown and close.
   void close(bool graceful);

@@ -313,6 +313,8 @@ TlsStream::Io TlsStream::shutdown() {
   return result(rc, "shutdown");
 }
 
+bool TlsStream::pending() const { return SSL_pending(ssl_) > 0; }
+
 std::string TlsStream::version() const { return SSL_get_version(ssl_); }
 
 std::string TlsStream::cipher() const {

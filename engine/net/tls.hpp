@@ -54,6 +54,7 @@ class TlsStream {
   // Why the last call failed: OpenSSL's reason, or the system error.
   const std::string& error() const { return error_; }
   std::string version() const;
+  bool pending() const;
   std::string cipher() const;
 
  private:
