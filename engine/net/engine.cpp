@@ -75,7 +75,12 @@ Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
   globals_.resize(program_.globals.size());
   int threads = options_.threads > 0 ? options_.threads : default_thread_count();
   // A shared tcp:Client lives on one event loop; such flows are served by one thread.
-  if (program_.shares_clients) threads = 1;
+  if (program_.shares_clients && threads > 1) {
+    if (options_.threads > 1)
+      logger_.write(LogLevel::Info, "flowd", "serving on one thread: the flow shares tcp:Client connections between its connections",
+                    {{"threads", std::to_string(options_.threads), false}});
+    threads = 1;
+  }
   for (int i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
