@@ -40,9 +40,24 @@ Client::~Client() {
   if (stream_) stream_->close(connected_ && failure_.empty());
 }
 
-void Client::connect(asio::io_context& io, ClientParams params, Done done) {
+std::shared_ptr<Client> Client::connect(asio::io_context& io, ClientParams params, Done done) {
   auto c = std::make_shared<Client>(io, std::move(params));
   c->start_connect(std::move(done));
+  return c;
+}
+
+void Client::cancel(const std::string& why) {
+  if (reader_) finish_read(make_error(why));
+  if (writer_) fail(why);
+  if (!connected_ && failure_.empty() && cancelled_.empty()) {
+    cancelled_ = why;
+    read_timer_.cancel();
+    resolver_.cancel();
+    if (stream_) {
+      boost::system::error_code ignored;
+      stream_->socket().close(ignored);
+    }
+  }
 }
 
 void Client::start_connect(Done done) {
@@ -84,6 +99,10 @@ void Client::on_connected(const boost::system::error_code& ec, Done done) {
     return;
   }
   read_timer_.cancel();
+  if (!cancelled_.empty()) {
+    connect_failed(cancelled_, done);
+    return;
+  }
   boost::system::error_code ignored;
   tcp::socket& s = stream_->socket();
   s.set_option(tcp::no_delay(true), ignored);
@@ -107,7 +126,7 @@ void Client::on_connected(const boost::system::error_code& ec, Done done) {
 }
 
 void Client::handshake(Done done) {
-  if (!failure_.empty()) {
+  if (!failure_.empty() || !cancelled_.empty()) {
     connect_failed(failure_, done);
     return;
   }
@@ -132,8 +151,9 @@ void Client::handshake(Done done) {
   });
 }
 
-void Client::connect_failed(const std::string& why, Done done) {
+void Client::connect_failed(const std::string& reason, Done done) {
   read_timer_.cancel();
+  std::string why = cancelled_.empty() ? reason : cancelled_;
   failure_ = why;
   if (stream_) {
     stream_->close(false);

@@ -41,7 +41,9 @@ class Client final : public ClientLink, public std::enable_shared_from_this<Clie
   ~Client() override;
 
   // Connects (resolving the host, then TLS if configured); `done` gets a tcp:Client value or an error.
-  static void connect(boost::asio::io_context& io, ClientParams params, Done done);
+  static std::shared_ptr<Client> connect(boost::asio::io_context& io, ClientParams params, Done done);
+  // Ends the action that waits (connect, readBytes, writeBytes) with an error: the server is stopping.
+  void cancel(const std::string& why);
 
   // Each returns true when the action completed at once (with `result` set), or false when `done`
   // will be called. With may_wait false (onClose, onError) nothing waits: readBytes gives what has
@@ -85,6 +87,7 @@ class Client final : public ClientLink, public std::enable_shared_from_this<Clie
   bool waiting_read_ = false;           // an async wait for readability is armed
   bool waiting_write_ = false;
   std::string failure_;                 // set once the connection failed: every later action gets it
+  std::string cancelled_;               // why a connect in progress was cancelled
 };
 
 }  // namespace flowd

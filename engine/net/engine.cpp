@@ -242,11 +242,60 @@ bool Engine::client_action(Fiber&, ActionId id, Value* args, int, Value& result)
   auto* client = static_cast<Client*>(args[0].as<ClientObj>()->link.get());
   Worker& w = *t_worker;
   switch (id) {
-    case ActionId::ClientWrite: return client->write(args[1], w.may_suspend, result, resumer(w));
-    case ActionId::ClientRead: return client->read(w.may_suspend, result, resumer(w));
+    case ActionId::ClientWrite:
+      if (client->write(args[1], w.may_suspend, result, resumer(w))) return true;
+      break;
+    case ActionId::ClientRead:
+      if (client->read(w.may_suspend, result, resumer(w))) return true;
+      break;
     case ActionId::ClientClose: client->close(); return true;
     default: return true;
   }
+  if (w.running) w.running->waits_on(args[0].as<ClientObj>()->link);
+  return false;
+}
+
+bool Engine::lock_acquire(Fiber&) {
+  Worker& w = *t_worker;
+  if (!w.running) return true;
+  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
+  if (!flow_lock_owner_ || flow_lock_owner_ == w.running) {
+    flow_lock_owner_ = w.running;
+    return true;
+  }
+  // onClose and onError cannot wait: they go ahead (the holder is itself waiting on the network).
+  if (!w.may_suspend) return true;
+  flow_lock_waiters_.push_back({&w, w.running, resumer(w)});
+  return false;
+}
+
+void Engine::lock_release(Fiber&) {
+  Worker& w = *t_worker;
+  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
+  if (flow_lock_owner_ != w.running) return;
+  flow_lock_owner_ = nullptr;
+  grant_lock_locked();
+}
+
+void Engine::lock_forget(Session* s) {
+  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
+  for (auto it = flow_lock_waiters_.begin(); it != flow_lock_waiters_.end();) {
+    if (it->session == s) it = flow_lock_waiters_.erase(it);
+    else ++it;
+  }
+  if (flow_lock_owner_ == s) {
+    flow_lock_owner_ = nullptr;
+    grant_lock_locked();
+  }
+}
+
+// The next waiter becomes the owner and is resumed on its own thread.
+void Engine::grant_lock_locked() {
+  if (flow_lock_waiters_.empty()) return;
+  LockWaiter next = std::move(flow_lock_waiters_.front());
+  flow_lock_waiters_.pop_front();
+  flow_lock_owner_ = next.session;
+  asio::post(next.worker->io, [resume = std::move(next.resume)] { resume(Value()); });
 }
 
 bool Engine::connect(Fiber&, Value* args, Value& result) {
@@ -287,7 +336,8 @@ bool Engine::connect(Fiber&, Value* args, Value& result) {
     result = make_error("cannot connect to " + where + ": a NEW_CONNECTION cannot wait in onClose or onError");
     return true;
   }
-  Client::connect(w.io, std::move(p), resumer(w));
+  auto client = Client::connect(w.io, std::move(p), resumer(w));
+  if (w.running) w.running->waits_on(client);
   return false;
 }
 

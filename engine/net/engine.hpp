@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -99,6 +101,10 @@ class Engine final : public InterpreterHost {
            const Value* values, int count) override;
   bool client_action(Fiber& fiber, ActionId id, Value* args, int argc, Value& result) override;
   bool connect(Fiber& fiber, Value* args, Value& result) override;
+  bool lock_acquire(Fiber& fiber) override;
+  void lock_release(Fiber& fiber) override;
+  // A closing connection gives up the flow's lock, or its place in the queue for it.
+  void lock_forget(Session* s);
 
  private:
   // Runs a module-level initializer to its end on worker 0, serving the event loop while it waits
@@ -129,6 +135,16 @@ class Engine final : public InterpreterHost {
   std::atomic<bool> stopped_{false};
   std::atomic<std::uint64_t> connection_serial_{0};
   std::uint64_t id_base_ = 0;
+  // The flow's LOCK, held across network waits: its owner and the handlers waiting for it, in order.
+  struct LockWaiter {
+    Worker* worker;
+    Session* session;
+    std::function<void(Value)> resume;
+  };
+  std::mutex flow_lock_mutex_;
+  Session* flow_lock_owner_ = nullptr;
+  std::deque<LockWaiter> flow_lock_waiters_;
+  void grant_lock_locked();
   std::mutex client_tls_lock_;
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> client_tls_;
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "net/engine.hpp"
+#include "net/client.hpp"
 #include "net/listener.hpp"
 
 namespace flowd {
@@ -174,6 +175,11 @@ RunOutcome Session::run_fiber(Handler h, Fiber& fiber, const Function* fn, Value
     if (std::mutex* lock = engine_.module_lock()) guard = std::unique_lock<std::mutex>(*lock);
     r = resumed ? worker_.interpreter->resume(fiber, std::move(*resumed))
                 : worker_.interpreter->call(fiber, *fn, args, argc);
+  }
+  if (!r.suspended && fiber.locks > 0) {
+    // The handler ended inside a LOCK (a return, a failure): its lock ends with it.
+    engine_.lock_release(fiber);
+    fiber.locks = 0;
   }
   worker_.running = nullptr;
   in_handler_ = false;
@@ -530,6 +536,7 @@ void Session::finish_close() {
   state_ = State::Closed;
   closed_.store(true, std::memory_order_release);
   stream_.close(!broken_);
+  engine_.lock_forget(this);
   out_.clear();
   out_bytes_ = 0;
   engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
@@ -574,7 +581,11 @@ void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
 
 void Session::drain() {
   if (state_ == State::Handshaking) abort();
-  else if (waiting_ != Handler::None) close_requested_ = true;  // closes when the handler is done
+  else if (waiting_ != Handler::None) {
+    // The handler's wait ends now with an error, then the connection closes (onClose runs).
+    close_requested_ = true;
+    if (auto c = wait_client_.lock()) static_cast<Client*>(c.get())->cancel("the server is stopping");
+  }
   else if (state_ == State::Open) begin_close("server stopping");
 }
 

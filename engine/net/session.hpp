@@ -40,6 +40,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void check_timeouts(std::chrono::steady_clock::time_point now);
   // Continues a handler that waited on the network (a tcp:Client action) with the action's result.
   void resume(Value result);
+  // What the waiting handler waits on, so that a drain can end the wait.
+  void waits_on(std::weak_ptr<ClientLink> client) { wait_client_ = std::move(client); }
 
  private:
   enum class State : std::uint8_t { Handshaking, Connecting, Open, Closing, Closed };
@@ -78,6 +80,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::unique_ptr<LineFramer> framer_;  // only with line framing
   Stream stream_;
   std::unique_ptr<Fiber> fiber_;  // the fiber of a handler waiting on the network
+  std::weak_ptr<ClientLink> wait_client_;
   Handler waiting_ = Handler::None;
   std::string pending_input_;     // line framing: what followed the line whose handler waits
   boost::system::error_code deferred_ec_;  // a failure seen while a handler waited

@@ -50,6 +50,7 @@ RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int 
   fiber.stack.resize(static_cast<std::size_t>(fn.nlocals));
   fiber.frames.push_back(Frame{&fn, 0, 0, false});
   fiber.budget = step_budget;
+  fiber.locks = 0;
   return run(fiber);
 }
 
@@ -574,6 +575,19 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         Value e = std::move(TOP());
         PANIC(e.is_error() ? e.as<ErrorObj>()->message : to_display_string(e));
       }
+      case Op::LockEnter:
+        if (fiber.locks++ == 0 && !host_.lock_acquire(fiber)) {
+          fr->pc = pc;
+          fiber.budget = budget;
+          out.suspended = true;
+          out.site = site_of(pc - 1);
+          return out;  // resumed with nil once the lock is this handler's
+        }
+        st.emplace_back();
+        break;
+      case Op::LockExit:
+        if (fiber.locks > 0 && --fiber.locks == 0) host_.lock_release(fiber);
+        break;
     }
   }
 #undef PANIC

@@ -32,6 +32,10 @@ class InterpreterHost {
   virtual bool client_action(Fiber& fiber, ActionId id, Value* args, int argc, Value& result);
   // NEW_CONNECTION with kConnectArgs operands (see ConnectArg); same contract as client_action.
   virtual bool connect(Fiber& fiber, Value* args, Value& result);
+  // LOCK across network waits: true when the flow's lock is taken; false when another handler holds
+  // it: the fiber is suspended and resumed (with nil) once it is this one's. Released by lock_release.
+  virtual bool lock_acquire(Fiber&) { return true; }
+  virtual void lock_release(Fiber&) {}
 };
 
 struct Frame {
@@ -45,6 +49,7 @@ struct Fiber {
   std::vector<Value> stack;
   std::vector<Frame> frames;
   std::int64_t budget = 0;  // evaluation steps left for this event (kept across a suspension)
+  int locks = 0;            // LOCK blocks entered and not yet left (the lock is held while > 0)
 };
 
 struct RunOutcome {

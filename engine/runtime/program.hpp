@@ -63,6 +63,8 @@ enum class Op : std::uint8_t {
   IndexGet,       // index = pop; container = pop; push container[index] (panics when out of range)
   IndexSet,       // v = pop; index = pop; container = pop; container[index] = v
   Panic,          // pop an error and raise it
+  LockEnter,      // LOCK: take the flow's lock (may suspend until it is free); pushes nil
+  LockExit,       // LOCK: leave it (released when the outermost block ends, or the handler does)
 };
 
 enum class Cmp : std::uint8_t { Lt, Le, Gt, Ge };
