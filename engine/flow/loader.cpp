@@ -358,8 +358,8 @@ class ModuleCompiler {
     auto expr = [&](const NodeSpec& at, const char* key, const Type* t, bool required) -> const Function* {
       if (!at.json.contains(key) || at.json[key].is_null()) {
         if (required)
-          D().error(DiagId::MissingField, at.pointer, std::string("secureSocket needs \"") + key + "\"" +
-                                                          (std::string(key) == "key" ? "" : " (the path of a PEM file)"));
+          D().error(DiagId::MissingField, at.pointer,
+                    std::string("secureSocket's key needs \"") + key + "\" (the path of a PEM file)");
         return nullptr;
       }
       return module_expression(at, key, t, what + key);

@@ -11,7 +11,10 @@ void Stream::from_tls(TlsStream::Io io, boost::system::error_code& ec) {
     case TlsStream::Io::WantRead: want_ = Want::Read; ec = asio::error::would_block; break;
     case TlsStream::Io::WantWrite: want_ = Want::Write; ec = asio::error::would_block; break;
     case TlsStream::Io::Closed: ec = asio::error::eof; break;
-    case TlsStream::Io::Failed: ec = boost::system::errc::make_error_code(boost::system::errc::protocol_error); break;
+    case TlsStream::Io::Failed:
+      if (int e = tls_->sys_error()) ec = boost::system::error_code(e, boost::system::system_category());
+      else ec = boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+      break;
   }
 }
 

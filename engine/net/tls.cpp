@@ -106,8 +106,6 @@ bool configure_common(ssl::context& ctx, const TlsSettings& s, std::string& erro
       hi = std::max(hi, v);
     }
   }
-  SSL_CTX_set_min_proto_version(c, lo);
-  SSL_CTX_set_max_proto_version(c, hi);
   if (!s.ciphers.empty()) {
     // TLS 1.3 suites and TLS 1.2 ciphers are configured apart in OpenSSL; Ballerina lists both by
     // their IANA names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), OpenSSL's own names are accepted too.
@@ -135,19 +133,26 @@ bool configure_common(ssl::context& ctx, const TlsSettings& s, std::string& erro
     }
     SSL_CTX_free(all);
     ERR_clear_error();
-    if (!tls12.empty() && SSL_CTX_set_cipher_list(c, tls12.c_str()) != 1) {
+    // The list is what is allowed, for every version: a version none of whose ciphers is listed is off.
+    if (tls12.empty()) lo = std::max(lo, TLS1_3_VERSION);
+    else if (SSL_CTX_set_cipher_list(c, tls12.c_str()) != 1) {
       error = "ciphers " + tls12 + ": " + openssl_reason();
       return false;
     }
-    if (!tls13.empty() && SSL_CTX_set_ciphersuites(c, tls13.c_str()) != 1) {
+    if (tls13.empty()) hi = std::min(hi, TLS1_2_VERSION);
+    if (SSL_CTX_set_ciphersuites(c, tls13.c_str()) != 1) {
       error = "ciphers " + tls13 + ": " + openssl_reason();
       return false;
     }
-    if (tls13.empty() && hi == TLS1_3_VERSION && lo == TLS1_3_VERSION) {
-      error = "the ciphers given are all TLS 1.2 ciphers, but only TLSv1.3 is allowed";
+    if (lo > hi) {
+      error = std::string("the ciphers allow none of the protocol versions: ") +
+              (tls12.empty() ? "they are all TLS 1.3 suites, and TLSv1.3 is not among the versions"
+                             : "they are all TLS 1.2 ciphers, and TLSv1.2 is not among the versions");
       return false;
     }
   }
+  SSL_CTX_set_min_proto_version(c, lo);
+  SSL_CTX_set_max_proto_version(c, hi);
   // Idle connections give their buffers back; writes may be partial and resumed from a moved buffer.
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // A peer that closes the TCP connection without close_notify is an ordinary close, as in plain TCP.
@@ -270,12 +275,18 @@ TlsStream::Io TlsStream::result(int rc, const char* during) {
     case SSL_ERROR_SYSCALL: {
       int err = errno;
       std::string reason = openssl_reason();
+      sys_error_ = 0;
       if (!reason.empty()) error_ = reason;
       else if (err == 0) return Io::Closed;
-      else error_ = std::strerror(err);
+      else {
+        // A socket error (a reset, a broken pipe) is reported as over plain TCP.
+        sys_error_ = err;
+        error_ = std::strerror(err);
+      }
       return Io::Failed;
     }
     default: {
+      sys_error_ = 0;
       error_ = openssl_reason();
       long verify = SSL_get_verify_result(ssl_);
       if (verify != X509_V_OK && std::strcmp(during, "handshake") == 0)

@@ -55,12 +55,15 @@ class TlsStream {
   const std::string& error() const { return error_; }
   std::string version() const;
   bool pending() const;
+  // The errno of a failure that came from the socket (0 when OpenSSL itself refused).
+  int sys_error() const { return sys_error_; }
   std::string cipher() const;
 
  private:
   Io result(int rc, const char* during);
   SSL* ssl_ = nullptr;
   std::string error_;
+  int sys_error_ = 0;
 };
 
 }  // namespace flowd

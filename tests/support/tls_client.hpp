@@ -59,6 +59,8 @@ class TlsClient {
   bool connected() const { return fd_ >= 0; }
   bool handshake_done() const { return handshake_done_; }
   int fd() const { return fd_; }
+  // The client's own port (as the server sees it in client="127.0.0.1:PORT"), 0 if not connected.
+  int local_port() const;
 
   // Sends all of `data` as one SSL_write (one TLS record up to 16 KiB).
   bool send(std::string_view data, Deadline deadline = deadline_in(kDefaultTimeout));
