@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for flowd and builds it: installs the Debian packages that are
 # missing (nothing is downloaded from anywhere else), then configures and builds into build/.
+# (openssl: the command that makes test certificates and the tls-chat example's.)
 #   scripts/setup.sh            packages + Release-with-debug-info build in build/
 #   FLOWD_BUILD_DIR=dir FLOWD_CMAKE_ARGS="..." scripts/setup.sh    another build directory/options
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev
-          libgtest-dev libgmock-dev libssl-dev python3 python3-jsonschema
+          libgtest-dev libgmock-dev libssl-dev openssl python3 python3-jsonschema
           clang libclang-rt-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
