@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <span>
 
 #include "lang/parser.hpp"
 #include "support/utf8.hpp"
@@ -62,7 +63,7 @@ const Type* resolve(TypeTable& types, const TypeSyntax& ts,
 // ---- native implementations. Arguments were type-checked at load time.
 
 bool n_string_from_bytes(NativeContext&, Value* a, int, Value& out) {
-  const std::string& b = a[0].str();
+  std::string_view b = a[0].str();
   std::size_t ok = utf8::valid_prefix(b);
   if (ok == b.size()) {
     out = a[0].retagged(ValueTag::String);  // shares the buffer: no copy
@@ -81,7 +82,7 @@ bool n_string_to_bytes(NativeContext&, Value* a, int, Value& out) {
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool n_string_trim(NativeContext&, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::size_t b = 0, e = s.size();
   while (b < e && is_ws(s[b])) ++b;
   while (e > b && is_ws(s[e - 1])) --e;
@@ -91,38 +92,38 @@ bool n_string_trim(NativeContext&, Value* a, int, Value& out) {
 }
 
 bool n_string_length(NativeContext&, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   out = Value::integer(static_cast<std::int64_t>(utf8::code_points(s)));
   return true;
 }
 
 bool n_string_upper(NativeContext&, Value* a, int, Value& out) {
-  std::string s = a[0].str();
-  for (char& c : s)
+  StrObj* r = StrObj::make(a[0].str());
+  for (char& c : std::span<char>(r->chars(), r->size))
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  out = Value::string(std::move(s));
+  out = Value::adopt(ValueTag::String, r);
   return true;
 }
 
 bool n_string_lower(NativeContext&, Value* a, int, Value& out) {
-  std::string s = a[0].str();
-  for (char& c : s)
+  StrObj* r = StrObj::make(a[0].str());
+  for (char& c : std::span<char>(r->chars(), r->size))
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  out = Value::string(std::move(s));
+  out = Value::adopt(ValueTag::String, r);
   return true;
 }
 
 bool n_string_starts_with(NativeContext&, Value* a, int, Value& out) {
-  out = Value::boolean(std::string_view(a[0].str()).starts_with(a[1].str()));
+  out = Value::boolean(a[0].str().starts_with(a[1].str()));
   return true;
 }
 
 bool n_string_ends_with(NativeContext&, Value* a, int, Value& out) {
-  out = Value::boolean(std::string_view(a[0].str()).ends_with(a[1].str()));
+  out = Value::boolean(a[0].str().ends_with(a[1].str()));
   return true;
 }
 
-bool start_byte(NativeContext& ctx, const std::string& s, Value* a, int argc, int idx, std::size_t& out) {
+bool start_byte(NativeContext& ctx, std::string_view s, Value* a, int argc, int idx, std::size_t& out) {
   if (argc <= idx) { out = 0; return true; }
   std::int64_t cp = a[idx].as_int();
   std::size_t off = cp < 0 ? std::string::npos : utf8::byte_offset(s, static_cast<std::size_t>(cp));
@@ -134,7 +135,7 @@ bool start_byte(NativeContext& ctx, const std::string& s, Value* a, int argc, in
 }
 
 bool n_string_includes(NativeContext& ctx, Value* a, int argc, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::size_t from;
   if (!start_byte(ctx, s, a, argc, 2, from)) return false;
   out = Value::boolean(s.find(a[1].str(), from) != std::string::npos);
@@ -142,7 +143,7 @@ bool n_string_includes(NativeContext& ctx, Value* a, int argc, Value& out) {
 }
 
 bool n_string_index_of(NativeContext& ctx, Value* a, int argc, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::size_t from;
   if (!start_byte(ctx, s, a, argc, 2, from)) return false;
   std::size_t at = s.find(a[1].str(), from);
@@ -151,14 +152,14 @@ bool n_string_index_of(NativeContext& ctx, Value* a, int argc, Value& out) {
 }
 
 bool n_string_last_index_of(NativeContext&, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::size_t at = s.rfind(a[1].str());
   out = at == std::string::npos ? Value() : Value::integer(static_cast<std::int64_t>(utf8::cp_index(s, at)));
   return true;
 }
 
 bool n_string_substring(NativeContext& ctx, Value* a, int argc, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::int64_t start = a[1].as_int();
   bool ascii = utf8::is_ascii(s);
   std::int64_t len = ascii ? static_cast<std::int64_t>(s.size()) : static_cast<std::int64_t>(utf8::code_points(s));
@@ -177,8 +178,8 @@ bool n_string_substring(NativeContext& ctx, Value* a, int argc, Value& out) {
 }
 
 bool n_string_equals_ignore_case(NativeContext&, Value* a, int, Value& out) {
-  const std::string& x = a[0].str();
-  const std::string& y = a[1].str();
+  std::string_view x = a[0].str();
+  std::string_view y = a[1].str();
   bool eq = x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char p, char q) {
               auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
               return low(p) == low(q);
@@ -194,19 +195,19 @@ std::string_view without_plus(std::string_view v) {
 }
 
 bool n_int_from_string(NativeContext&, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::string_view v = without_plus(s);
   std::int64_t r = 0;
   auto res = std::from_chars(v.data(), v.data() + v.size(), r);
   if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size())
-    out = make_error("'" + s + "' is not an int");
+    out = make_error("'" + std::string(s) + "' is not an int");
   else
     out = Value::integer(r);
   return true;
 }
 
 bool n_float_from_string(NativeContext&, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
+  std::string_view s = a[0].str();
   std::string_view v = without_plus(s);
   // Ballerina's spellings of the special values; from_chars would also take "inf" and "nan".
   if (v == "NaN") { out = Value::floating(std::nan("")); return true; }
@@ -216,7 +217,7 @@ bool n_float_from_string(NativeContext&, Value* a, int, Value& out) {
   auto res = std::from_chars(v.data(), v.data() + v.size(), r);
   bool letters = v.find_first_of("iInN") != std::string_view::npos;
   if (v.empty() || letters || res.ec != std::errc() || res.ptr != v.data() + v.size())
-    out = make_error("'" + s + "' is not a float");
+    out = make_error("'" + std::string(s) + "' is not a float");
   else
     out = Value::floating(r);
   return true;
@@ -260,7 +261,7 @@ bool n_error_message(NativeContext&, Value* a, int, Value& out) {
 }
 
 bool n_error_new(NativeContext&, Value* a, int argc, Value& out) {
-  out = make_error(a[0].str(), argc > 1 ? a[1] : Value());
+  out = make_error(std::string(a[0].str()), argc > 1 ? a[1] : Value());
   return true;
 }
 
@@ -371,7 +372,7 @@ bool n_map_length(NativeContext&, Value* a, int, Value& out) {
   return true;
 }
 
-bool remove_key(Value& m, const std::string& key, Value& out) {
+bool remove_key(Value& m, std::string_view key, Value& out) {
   auto& entries = m.as<MapObj>()->entries;
   for (auto it = entries.begin(); it != entries.end(); ++it) {
     if (it->first == key) {
@@ -384,7 +385,7 @@ bool remove_key(Value& m, const std::string& key, Value& out) {
 }
 
 bool n_map_remove(NativeContext& ctx, Value* a, int, Value& out) {
-  if (!remove_key(a[0], a[1].str(), out)) return ctx.raise("the map has no key '" + a[1].str() + "'");
+  if (!remove_key(a[0], a[1].str(), out)) return ctx.raise("the map has no key '" + std::string(a[1].str()) + "'");
   return true;
 }
 
@@ -396,14 +397,14 @@ bool n_map_remove_if_has_key(NativeContext&, Value* a, int, Value& out) {
 
 bool n_map_get(NativeContext& ctx, Value* a, int, Value& out) {
   Value* v = a[0].as<MapObj>()->find(a[1].str());
-  if (!v) return ctx.raise("the map has no key '" + a[1].str() + "'");
+  if (!v) return ctx.raise("the map has no key '" + std::string(a[1].str()) + "'");
   out = *v;
   return true;
 }
 
 bool n_string_split(NativeContext& ctx, Value* a, int, Value& out) {
-  const std::string& s = a[0].str();
-  const std::string& sep = a[1].str();
+  std::string_view s = a[0].str();
+  std::string_view sep = a[1].str();
   if (sep.empty()) return ctx.raise("string:split needs a non-empty separator");
   std::vector<Value> parts;
   std::size_t start = 0;
@@ -421,15 +422,20 @@ bool n_string_split(NativeContext& ctx, Value* a, int, Value& out) {
 }
 
 bool n_string_join(NativeContext&, Value* a, int, Value& out) {
-  const std::string& sep = a[0].str();
-  std::string r;
+  std::string_view sep = a[0].str();
+  const auto& items = a[1].as<ArrayObj>()->items;
+  // Sized first, then built in place.
+  std::size_t len = items.empty() ? 0 : sep.size() * (items.size() - 1);
+  for (const auto& v : items) len += v.str().size();
+  StrObj* r = StrObj::make(len);
+  char* p = r->chars();
   bool first = true;
-  for (const auto& v : a[1].as<ArrayObj>()->items) {
-    if (!first) r += sep;
+  for (const auto& v : items) {
+    if (!first) p = std::copy(sep.begin(), sep.end(), p);
     first = false;
-    r += v.str();
+    p = std::copy(v.str().begin(), v.str().end(), p);
   }
-  out = Value::string(std::move(r));
+  out = Value::adopt(ValueTag::String, r);
   return true;
 }
 

@@ -318,7 +318,7 @@ void Client::flush() {
   while (!out_.empty() && failure_.empty() && !closed_) {
     std::vector<asio::const_buffer> bufs;
     for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
-      const std::string& s = out_[i].str();
+      std::string_view s = out_[i].str();
       std::size_t skip = i == 0 ? out_offset_ : 0;
       bufs.emplace_back(s.data() + skip, s.size() - skip);
     }

@@ -212,7 +212,7 @@ namespace {
 std::vector<std::string> string_list(const Value& v) {
   std::vector<std::string> out;
   if (v.tag() == ValueTag::Array)
-    for (const Value& e : v.as<ArrayObj>()->items) out.push_back(e.str());
+    for (const Value& e : v.as<ArrayObj>()->items) out.emplace_back(e.str());
   return out;
 }
 

@@ -357,7 +357,7 @@ void Session::on_bytes(std::string_view data) {
   int argc = 0;
   args[argc++] = instance_;
   if (class_->on_bytes_takes_caller) args[argc++] = caller_;
-  args[argc++] = Value::bytes(std::string(data));
+  args[argc++] = Value::bytes(data);
   RunOutcome r = invoke(Handler::OnBytes, *class_->on_bytes, args, argc);
   if (!r.suspended) bytes_done(r);
 }
@@ -436,7 +436,7 @@ void Session::flush() {
     thread_local std::vector<asio::const_buffer> bufs;
     bufs.clear();
     for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
-      const std::string& s = out_[i].str();
+      std::string_view s = out_[i].str();
       std::size_t skip = i == 0 ? out_offset_ : 0;
       bufs.emplace_back(s.data() + skip, s.size() - skip);
     }

@@ -1,6 +1,8 @@
 #include "runtime/interpreter.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "support/utf8.hpp"
 
@@ -43,6 +45,17 @@ bool InterpreterHost::connect(Fiber&, Value*, Value& result) {
   return true;
 }
 
+namespace {
+// Longest log line built in the interpreter's reused buffer.
+constexpr std::size_t kLogLineRoom = 64 * 1024;
+
+// Pops n values, inline: vector::resize is an out-of-line call, on the path of every native call,
+// template and log.
+inline void drop(std::vector<Value>& st, std::size_t n) {
+  for (; n > 0; --n) st.pop_back();
+}
+}  // namespace
+
 RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int argc) {
   fiber.stack.clear();
   fiber.frames.clear();
@@ -63,6 +76,55 @@ namespace {
 std::int64_t round_half_even(double d) { return static_cast<std::int64_t>(std::nearbyint(d)); }
 }  // namespace
 
+// Op::Template: replaces the top n values with the concatenation of their display strings. Out of
+// line, so that run() stays small enough for the compiler to inline its stack pushes.
+void Interpreter::concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged) {
+  std::size_t first = st.size() - n;
+  std::size_t len = 0;
+  bool all_strings = true;
+  for (std::size_t i = first; i < st.size(); ++i) {
+    if (st[i].tag() == ValueTag::String) len += st[i].str().size();
+    else all_strings = false;
+  }
+  thread_local std::string scratch;
+  if (!all_strings) {
+    scratch.clear();
+    for (std::size_t i = first; i < st.size(); ++i) append_display_string(scratch, st[i]);
+    len = scratch.size();
+  }
+  if (len > kLogLineRoom) only_logged = false;
+  StrObj* s = only_logged ? log_line(len) : StrObj::make(len);
+  if (all_strings) {
+    // The usual case: the parts are copied straight into the result.
+    char* p = s->chars();
+    for (std::size_t i = first; i < st.size(); ++i) {
+      std::string_view part = st[i].str();
+      std::memcpy(p, part.data(), part.size());
+      p += part.size();
+    }
+  } else {
+    std::memcpy(s->chars(), scratch.data(), len);
+  }
+  drop(st, n);
+  if (only_logged) st.push_back(log_line_);
+  else st.push_back(Value::adopt(ValueTag::String, s));
+}
+
+// A string of len characters (to be filled in) for a template that goes straight to the log: the
+// interpreter's own buffer when no one else holds it (the usual case: the log call only reads it,
+// then it is popped), so a log line costs no allocation.
+StrObj* Interpreter::log_line(std::size_t len) {
+  StrObj* s = log_line_.is_nil() ? nullptr : log_line_.as<StrObj>();
+  if (!s || len > log_line_room_ || s->refs.load(std::memory_order_acquire) != 1) {
+    log_line_room_ = std::max<std::size_t>(len, 256);
+    s = StrObj::make(len, log_line_room_);
+    log_line_ = Value::adopt(ValueTag::String, s);
+  }
+  s->size = len;
+  s->chars()[len] = '\0';
+  return s;
+}
+
 RunOutcome Interpreter::run(Fiber& fiber) {
   std::vector<Value>& st = fiber.stack;
   Frame* fr = &fiber.frames.back();
@@ -74,12 +136,14 @@ RunOutcome Interpreter::run(Fiber& fiber) {
   nctx.program = &program_;
 
   auto site_of = [&](std::uint32_t at) { return fr->fn->sites[at]; };
-#define PANIC(msg)                     \
-  do {                                 \
-    out.panicked = true;               \
-    out.panic_message = (msg);         \
-    out.site = site_of(pc - 1);        \
-    return out;                        \
+// The message is built out of line: run() stays small enough for the compiler to inline its
+// stack pushes.
+#define PANIC(msg)                                                                            \
+  do {                                                                                        \
+    out.panicked = true;                                                                      \
+    out.panic_message = [&]() __attribute__((noinline, cold)) -> std::string { return (msg); }(); \
+    out.site = site_of(pc - 1);                                                               \
+    return out;                                                                               \
   } while (0)
 #define POP() (st.pop_back())
 #define TOP() (st.back())
@@ -185,11 +249,11 @@ RunOutcome Interpreter::run(Fiber& fiber) {
       case Op::Concat: {
         Value b = std::move(TOP());
         POP();
-        std::string s;
-        s.reserve(TOP().str().size() + b.str().size());
-        s += TOP().str();
-        s += b.str();
-        TOP() = Value::string(std::move(s));
+        std::string_view x = TOP().str(), y = b.str();
+        StrObj* s = StrObj::make(x.size() + y.size());
+        std::memcpy(s->chars(), x.data(), x.size());
+        std::memcpy(s->chars() + x.size(), y.data(), y.size());
+        TOP() = Value::adopt(ValueTag::String, s);
         break;
       }
       case Op::Not: TOP() = Value::boolean(!TOP().as_bool()); break;
@@ -259,16 +323,10 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         else POP();
         break;
       case Op::Template: {
-        std::size_t n = in.a;
-        std::size_t first = st.size() - n;
-        std::size_t len = 0;
-        for (std::size_t i = first; i < st.size(); ++i)
-          if (st[i].tag() == ValueTag::String) len += st[i].str().size();
-        std::string s;
-        s.reserve(len + 16);
-        for (std::size_t i = first; i < st.size(); ++i) append_display_string(s, st[i]);
-        st.resize(first);
-        st.push_back(Value::string(std::move(s)));
+        // log:print*(string `...`) with no other arguments: the string is only read by the log call.
+        bool only_logged = pc + 1 < fr->fn->code.size() && code[pc].op == Op::Nil && code[pc + 1].op == Op::Log &&
+                           code[pc + 1].b == 0;
+        concat_parts(st, in.a, only_logged);
         break;
       }
       case Op::CallNative: {
@@ -277,8 +335,13 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         Value* args = st.data() + (st.size() - static_cast<std::size_t>(argc));
         Value result;
         if (!nat.impl(nctx, args, argc, result)) PANIC(nat.name + ": " + nctx.panic);
-        st.resize(st.size() - static_cast<std::size_t>(argc));
-        st.push_back(std::move(result));
+        if (argc > 0) {
+          // The result takes the first argument's slot.
+          drop(st, static_cast<std::size_t>(argc - 1));
+          TOP() = std::move(result);
+        } else {
+          st.push_back(std::move(result));
+        }
         break;
       }
       case Op::Call: {
@@ -359,7 +422,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
             break;
           }
           case IterKind::Bytes: {
-            const std::string& b = coll.str();
+            std::string_view b = coll.str();
             if (static_cast<std::size_t>(i) >= b.size()) done = true;
             else next = Value::integer(static_cast<unsigned char>(b[static_cast<std::size_t>(i)]));
             break;
@@ -469,8 +532,8 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         std::size_t first = st.size() - static_cast<std::size_t>(count);
         host_.log(static_cast<LogLevel>(in.u8), st[first - 2], st[first - 1], program_.key_sets[in.a],
                   st.data() + first, count);
-        st.resize(first - 2);
-        st.emplace_back();
+        drop(st, static_cast<std::size_t>(count) + 1);
+        TOP() = Value();
         break;
       }
       case Op::MakeArray: {
@@ -525,7 +588,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
             break;
           }
           case ValueTag::Bytes: {
-            const std::string& b = c.str();
+            std::string_view b = c.str();
             std::int64_t i = idx.as_int();
             if (i < 0 || static_cast<std::size_t>(i) >= b.size())
               PANIC("index " + std::to_string(i) + " out of range for byte[] of length " + std::to_string(b.size()));
@@ -534,7 +597,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
           }
           case ValueTag::String: {
             // s[i]: the i-th code point, as a string.
-            const std::string& s = c.str();
+            std::string_view s = c.str();
             std::int64_t i = idx.as_int();
             std::size_t from = i < 0 ? std::string::npos : utf8::byte_offset(s, static_cast<std::size_t>(i));
             std::size_t to = from == std::string::npos ? from : utf8::byte_offset(s, static_cast<std::size_t>(i) + 1);

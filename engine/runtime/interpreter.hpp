@@ -73,9 +73,14 @@ class Interpreter {
 
  private:
   RunOutcome run(Fiber& fiber);
+  void concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged);
+  StrObj* log_line(std::size_t len);
   const Program& program_;
   std::vector<Value>& globals_;
   InterpreterHost& host_;
+  // The string of a template that only goes to the log, reused line after line (see log_line).
+  Value log_line_;
+  std::size_t log_line_room_ = 0;
 };
 
 bool value_has_type(const Value& v, const Type* t);

@@ -74,6 +74,14 @@ void append_float(std::string& out, double d) {
   out += std::to_string(exponent);
 }
 
+namespace {
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  out += s;
+  out += '"';
+}
+}  // namespace
+
 void append_display_string(std::string& out, const Value& v) {
   switch (v.tag()) {
     case ValueTag::Nil: break;
@@ -116,7 +124,7 @@ void append_display_string(std::string& out, const Value& v) {
       for (auto& x : v.as<ArrayObj>()->items) {
         if (!first) out += ',';
         first = false;
-        if (x.tag() == ValueTag::String) out += '"' + x.str() + '"';
+        if (x.tag() == ValueTag::String) append_quoted(out, x.str());
         else append_display_string(out, x);
       }
       out += ']';
@@ -129,7 +137,7 @@ void append_display_string(std::string& out, const Value& v) {
         if (!first) out += ',';
         first = false;
         out += '"' + k + "\":";
-        if (x.tag() == ValueTag::String) out += '"' + x.str() + '"';
+        if (x.tag() == ValueTag::String) append_quoted(out, x.str());
         else append_display_string(out, x);
       }
       out += '}';

@@ -3,7 +3,9 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,8 +34,9 @@ class Value {
   static Value boolean(bool b) noexcept { Value v; v.tag_ = ValueTag::Boolean; v.u_.b = b; return v; }
   static Value integer(std::int64_t i) noexcept { Value v; v.tag_ = ValueTag::Int; v.u_.i = i; return v; }
   static Value floating(double f) noexcept { Value v; v.tag_ = ValueTag::Float; v.u_.f = f; return v; }
-  static Value string(std::string s);
-  static Value bytes(std::string s);
+  // Copies the characters into a new string value (one allocation).
+  static Value string(std::string_view s);
+  static Value bytes(std::string_view s);
   // Adopts a heap object whose count is already 1.
   static Value adopt(ValueTag tag, HeapObj* p) noexcept { Value v; v.tag_ = tag; v.u_.p = p; return v; }
 
@@ -57,8 +60,9 @@ class Value {
   std::int64_t as_int() const noexcept { return u_.i; }
   double as_float() const noexcept { return u_.f; }
   HeapObj* heap() const noexcept { return u_.p; }
-  // String and Bytes share one representation (so toBytes / fromBytes need not copy).
-  const std::string& str() const noexcept;
+  // String and Bytes share one representation (so toBytes / fromBytes need not copy). The
+  // characters are followed by a NUL (str().data() is a C string).
+  std::string_view str() const noexcept;
   template <class T> T* as() const noexcept { return static_cast<T*>(u_.p); }
   // Same underlying payload, other tag (String <-> Bytes); shares the buffer.
   Value retagged(ValueTag t) const noexcept { Value v(*this); v.tag_ = t; return v; }
@@ -85,14 +89,37 @@ class Value {
   union U { bool b; std::int64_t i; double f; HeapObj* p; } u_;
 };
 
+// A string or byte[] payload in one allocation: the object, then its characters and a NUL.
 struct StrObj final : HeapObj {
-  explicit StrObj(std::string s) : data(std::move(s)) {}
-  std::string data;
+  // A payload of n characters, left uninitialized for the caller to fill in before sharing it
+  // (so a result is built in place, without an intermediate std::string). `room`: characters the
+  // block can hold, for a buffer its single owner refills (size may then grow up to room).
+  static StrObj* make(std::size_t n, std::size_t room = 0) {
+    void* mem = ::operator new(sizeof(StrObj) + (room > n ? room : n) + 1);
+    auto* o = new (mem) StrObj(n);
+    o->chars()[n] = '\0';
+    return o;
+  }
+  static StrObj* make(std::string_view s) {
+    StrObj* o = make(s.size());
+    if (!s.empty()) std::memcpy(o->chars(), s.data(), s.size());
+    return o;
+  }
+  char* chars() noexcept { return reinterpret_cast<char*>(this + 1); }
+  const char* chars() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view view() const noexcept { return {chars(), size}; }
+  // The block is larger than sizeof(StrObj): freed without a size, never with a sized delete.
+  static void operator delete(void* p) noexcept { ::operator delete(p); }
+
+  std::size_t size;  // changed only while unshared (refs == 1)
+
+ private:
+  explicit StrObj(std::size_t n) noexcept : size(n) {}
 };
 
-inline Value Value::string(std::string s) { return adopt(ValueTag::String, new StrObj(std::move(s))); }
-inline Value Value::bytes(std::string s) { return adopt(ValueTag::Bytes, new StrObj(std::move(s))); }
-inline const std::string& Value::str() const noexcept { return static_cast<StrObj*>(u_.p)->data; }
+inline Value Value::string(std::string_view s) { return adopt(ValueTag::String, StrObj::make(s)); }
+inline Value Value::bytes(std::string_view s) { return adopt(ValueTag::Bytes, StrObj::make(s)); }
+inline std::string_view Value::str() const noexcept { return static_cast<const StrObj*>(u_.p)->view(); }
 
 struct ErrorObj final : HeapObj {
   ErrorObj(std::string m, Value c) : message(std::move(m)), cause(std::move(c)) {}

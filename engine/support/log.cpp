@@ -5,7 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <spdlog/formatter.h>
 
+#include <array>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <sys/time.h>
 
@@ -53,19 +56,28 @@ spdlog::level::level_enum to_spdlog(LogLevel l) {
   return spdlog::level::info;
 }
 
+// The time of the line being built on this thread, handed to spdlog with the line (so spdlog need
+// not read the clock again).
+thread_local spdlog::log_clock::time_point t_line_time;
+
 // ISO-8601 local time with milliseconds and offset ("Z" for UTC), as Ballerina prints it.
 // The part up to the seconds is cached: it changes once a second.
 void append_time(std::string& out) {
   thread_local time_t cached_sec = -1;
   thread_local char prefix[32];
+  thread_local std::size_t prefix_len = 0;
   thread_local char suffix[16];
+  thread_local std::size_t suffix_len = 0;
   timeval tv;
   gettimeofday(&tv, nullptr);
+  t_line_time = spdlog::log_clock::time_point(
+      std::chrono::duration_cast<spdlog::log_clock::duration>(std::chrono::seconds(tv.tv_sec) +
+                                                              std::chrono::microseconds(tv.tv_usec)));
   if (tv.tv_sec != cached_sec) {
     cached_sec = tv.tv_sec;
     tm t;
     localtime_r(&tv.tv_sec, &t);
-    std::strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &t);
+    prefix_len = std::strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &t);
     long off = t.tm_gmtoff;
     if (off == 0) {
       std::snprintf(suffix, sizeof suffix, "Z");
@@ -75,14 +87,22 @@ void append_time(std::string& out) {
       std::snprintf(suffix, sizeof suffix, "%c%02d:%02d", sign, static_cast<int>(off / 3600 % 100),
                     static_cast<int>((off % 3600) / 60));
     }
+    suffix_len = std::strlen(suffix);
   }
   int ms = static_cast<int>(tv.tv_usec / 1000);
   char frac[4] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
                   static_cast<char>('0' + ms % 10)};
-  out += prefix;
+  out.append(prefix, prefix_len);
   out.append(frac, 4);
-  out += suffix;
+  out.append(suffix, suffix_len);
 }
+
+// Bytes that append_escaped writes as they are: printable ASCII other than '"' and '\\'.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
 
 }  // namespace
 
@@ -92,11 +112,7 @@ void append_escaped(std::string& out, std::string_view s, bool json) {
   while (i < s.size()) {
     // The common case: a run of printable ASCII, appended at once.
     std::size_t run = i;
-    while (run < s.size()) {
-      unsigned char r = static_cast<unsigned char>(s[run]);
-      if (r < 0x20 || r >= 0x7f || r == '"' || r == '\\') break;
-      ++run;
-    }
+    while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;
@@ -228,7 +244,7 @@ void Logger::field(std::string& line, std::string_view key, std::string_view val
 void Logger::finish(std::string& line, LogLevel level) {
   if (config_.format == LogFormat::JsonObject) line += '}';
   // The line is complete: hand it over as is (no format string to parse).
-  out_->log(spdlog::source_loc{}, to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
+  out_->log(t_line_time, spdlog::source_loc{}, to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
 }
 
 void Logger::write(LogLevel level, std::string_view module, std::string_view message,

@@ -306,7 +306,7 @@ class CaptureHost final : public InterpreterHost {
            const Value* values, int count) override {
     Entry e;
     e.level = level;
-    e.message = msg.tag() == ValueTag::String ? msg.str() : "<not a string: " + to_display_string(msg) + ">";
+    e.message = msg.tag() == ValueTag::String ? std::string(msg.str()) : "<not a string: " + to_display_string(msg) + ">";
     if (error.is_error()) {
       e.has_error = true;
       e.error = error.as<ErrorObj>()->message;
@@ -338,7 +338,7 @@ class FakeConnection final : public Connection {
       error = fail_message;
       return false;
     }
-    writes.push_back(bytes.str());
+    writes.push_back(std::string(bytes.str()));
     return true;
   }
   void close() override { ++close_calls; }

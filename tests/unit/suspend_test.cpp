@@ -60,7 +60,7 @@ TEST(Suspend, HandlerWaitsAtConnectAndReadAndResumesWithItsState) {
   };
   run.host.on_client_action = [&](ActionId id, Value* args, int, Value&) {
     if (id == ActionId::ClientWrite) {
-      sent.push_back(args[1].str());
+      sent.emplace_back(args[1].str());
       return true;
     }
     if (id == ActionId::ClientRead) {
