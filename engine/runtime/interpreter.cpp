@@ -125,6 +125,46 @@ StrObj* Interpreter::log_line(std::size_t len) {
   return s;
 }
 
+// Remote actions, NEW_CONNECTION and LOCK: each leaves its result on the stack, or returns false when
+// the fiber waits (its operands popped; resume() pushes the result).
+bool Interpreter::network_op(Fiber& fiber, const Instr& in) {
+  std::vector<Value>& st = fiber.stack;
+  if (in.op == Op::LockEnter) {
+    if (fiber.locks++ == 0 && !host_.lock_acquire(fiber)) return false;  // resumed with nil once it is ours
+    st.emplace_back();
+    return true;
+  }
+  Value result;
+  if (in.op == Op::Connect) {
+    std::size_t first = st.size() - static_cast<std::size_t>(kConnectArgs);
+    bool done = host_.connect(fiber, st.data() + first, result);
+    st.resize(first);
+    if (done) st.push_back(std::move(result));
+    return done;
+  }
+  int argc = in.b;
+  std::size_t conn_at = st.size() - static_cast<std::size_t>(argc) - 1;
+  auto id = static_cast<ActionId>(in.a);
+  if (id >= ActionId::ClientWrite) {
+    bool done = host_.client_action(fiber, id, st.data() + conn_at, argc + 1, result);
+    st.resize(conn_at);
+    if (done) st.push_back(std::move(result));
+    return done;
+  }
+  const CallerObj* c = st[conn_at].as<CallerObj>();
+  auto conn = c->conn.lock();
+  if (id == ActionId::WriteBytes) {
+    std::string err;
+    if (!conn) result = make_error("Socket connection already closed.");
+    else if (!conn->write(st[conn_at + 1], err)) result = make_error(std::move(err));
+  } else if (conn) {
+    conn->close();
+  }
+  st.resize(conn_at);
+  st.push_back(std::move(result));
+  return true;
+}
+
 RunOutcome Interpreter::run(Fiber& fiber) {
   std::vector<Value>& st = fiber.stack;
   Frame* fr = &fiber.frames.back();
@@ -476,57 +516,18 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         }
         break;
       }
-      case Op::Action: {
-        int argc = in.b;
-        std::size_t conn_at = st.size() - static_cast<std::size_t>(argc) - 1;
-        Value result;
-        auto id = static_cast<ActionId>(in.a);
-        if (id >= ActionId::ClientWrite) {
-          if (!host_.client_action(fiber, id, st.data() + conn_at, argc + 1, result)) {
-            st.resize(conn_at);
-            fr->pc = pc;
-            fiber.budget = budget;
-            out.suspended = true;
-            out.site = site_of(pc - 1);
-            return out;
-          }
-          st.resize(conn_at);
-          st.push_back(std::move(result));
-          break;
-        }
-        const CallerObj* c = st[conn_at].as<CallerObj>();
-        auto conn = c->conn.lock();
-        switch (id) {
-          case ActionId::WriteBytes: {
-            std::string err;
-            if (!conn) result = make_error("Socket connection already closed.");
-            else if (!conn->write(st[conn_at + 1], err)) result = make_error(std::move(err));
-            break;
-          }
-          case ActionId::Close:
-            if (conn) conn->close();
-            break;
-          default: break;
-        }
-        st.resize(conn_at);
-        st.push_back(std::move(result));
-        break;
-      }
-      case Op::Connect: {
-        std::size_t first = st.size() - static_cast<std::size_t>(kConnectArgs);
-        Value result;
-        bool done = host_.connect(fiber, st.data() + first, result);
-        st.resize(first);
-        if (!done) {
+      case Op::Action:
+      case Op::Connect:
+      case Op::LockEnter:
+        // Out of line, so that run() stays small enough for its stack pushes to be inlined.
+        if (!network_op(fiber, in)) {
           fr->pc = pc;
           fiber.budget = budget;
           out.suspended = true;
           out.site = site_of(pc - 1);
           return out;
         }
-        st.push_back(std::move(result));
         break;
-      }
       case Op::Log: {
         int count = in.b;
         std::size_t first = st.size() - static_cast<std::size_t>(count);
@@ -638,16 +639,6 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         Value e = std::move(TOP());
         PANIC(e.is_error() ? e.as<ErrorObj>()->message : to_display_string(e));
       }
-      case Op::LockEnter:
-        if (fiber.locks++ == 0 && !host_.lock_acquire(fiber)) {
-          fr->pc = pc;
-          fiber.budget = budget;
-          out.suspended = true;
-          out.site = site_of(pc - 1);
-          return out;  // resumed with nil once the lock is this handler's
-        }
-        st.emplace_back();
-        break;
       case Op::LockExit:
         if (fiber.locks > 0 && --fiber.locks == 0) host_.lock_release(fiber);
         break;

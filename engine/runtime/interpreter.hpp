@@ -74,6 +74,7 @@ class Interpreter {
  private:
   RunOutcome run(Fiber& fiber);
   void concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged);
+  __attribute__((noinline)) bool network_op(Fiber& fiber, const Instr& in);
   StrObj* log_line(std::size_t len);
   const Program& program_;
   std::vector<Value>& globals_;
