@@ -434,3 +434,16 @@ TEST(Evaluator, ReportsABudgetOfZeroAtTheFirstInstruction) {
 
 }  // namespace
 }  // namespace flowd::test
+
+namespace flowd::test {
+namespace {
+// byte[] values share StrObj's representation with strings, not ArrayObj's: list functions that accept
+// a byte[] must read the bytes (reverse once read the buffer as a list).
+TEST(Evaluator, ReversesAndMeasuresByteArrays) {
+  EXPECT_EQ(eval("string:fromBytes(\"abc\".toBytes().reverse())", "string|error"), "cba");
+  EXPECT_EQ(eval("\"abc\".toBytes().reverse().length()", "int"), "3");
+  EXPECT_EQ(eval("\"\".toBytes().reverse().length()", "int"), "0");
+  EXPECT_EQ(eval("\"abc\".toBytes().reverse()[0]", "int"), "99");
+}
+}  // namespace
+}  // namespace flowd::test
