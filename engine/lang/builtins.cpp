@@ -503,27 +503,12 @@ BuiltinTable::BuiltinTable(Program& program) : program_(program) {
       return result(t, a[0]);
     };
   };
-  // push, pop and remove change the list: byte[] values are immutable (received data, toBytes()).
-  auto needs_list = [](const char* fn, auto result) {
-    return [fn, result](TypeTable& t, const std::vector<const Type*>& a, std::string& err) -> const Type* {
-      if (a[0]->kind != TypeKind::Array) {
-        err = std::string(fn) + " needs a list, not " + a[0]->name;
-        return nullptr;
-      }
-      if (a[0] == t.bytes()) {
-        err = std::string(fn) + " cannot change a byte[]: byte values are immutable (received data, toBytes()); "
-              "collect them in an int[] or a string instead";
-        return nullptr;
-      }
-      return result(t, a[0]);
-    };
-  };
-  add_generic("array:push", {"arr", "value"}, 2, needs_list("push", [](TypeTable& t, const Type*) { return t.nil(); }), n_array_push);
+  add_generic("array:push", {"arr", "value"}, 2, needs(TypeKind::Array, "push", [](TypeTable& t, const Type*) { return t.nil(); }), n_array_push);
   list_.back().params[1].receiver_element = true;
   list_.back().mutates_receiver = true;
-  add_generic("array:pop", {"arr"}, 1, needs_list("pop", [](TypeTable&, const Type* a) { return a->elem; }), n_array_pop);
+  add_generic("array:pop", {"arr"}, 1, needs(TypeKind::Array, "pop", [](TypeTable&, const Type* a) { return a->elem; }), n_array_pop);
   list_.back().mutates_receiver = true;
-  add_generic("array:remove", {"arr", "index"}, 2, needs_list("remove", [](TypeTable&, const Type* a) { return a->elem; }), n_array_remove);
+  add_generic("array:remove", {"arr", "index"}, 2, needs(TypeKind::Array, "remove", [](TypeTable&, const Type* a) { return a->elem; }), n_array_remove);
   list_.back().params[1].type = program_.types->integer();
   list_.back().mutates_receiver = true;
   add_generic("array:indexOf", {"arr", "value"}, 2,

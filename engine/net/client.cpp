@@ -9,21 +9,14 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr std::size_t kReadChunk = 64 * 1024;
 // What one readBytes returns at most (Ballerina returns what is buffered; bounded here).
 constexpr std::size_t kMaxReadBytes = 1024 * 1024;
 constexpr std::size_t kMaxGather = 16;
 
-std::string seconds_text(std::chrono::milliseconds ms) {
-  auto n = ms.count();
-  if (n % 1000 == 0) return std::to_string(n / 1000) + " s";
-  std::string frac = std::to_string(n % 1000 + 1000).substr(1);
-  while (frac.back() == '0') frac.pop_back();
-  return std::to_string(n / 1000) + "." + frac + " s";
-}
-
-char* read_buffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kReadChunk]);
+// A buffer of its own, not the connections' thread buffer: readBytes runs inside a handler, while the
+// connection's framer may still be going through lines in that buffer.
+char* client_read_buffer() {
+  thread_local std::unique_ptr<char[]> buf(new char[kReadBufferBytes]);
   return buf.get();
 }
 
@@ -176,10 +169,10 @@ void Client::fail(const std::string& message) {
 
 Client::ReadState Client::drain_input(Value& result) {
   std::string got;
-  char* buf = read_buffer();
+  char* buf = client_read_buffer();
   while (got.size() < kMaxReadBytes) {
     boost::system::error_code ec;
-    std::size_t n = stream_->read_some(buf, kReadChunk, ec);
+    std::size_t n = stream_->read_some(buf, kReadBufferBytes, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec == asio::error::eof) {
       at_end_ = true;
@@ -316,7 +309,8 @@ bool Client::write(const Value& bytes, bool may_wait, Value& result, Done done) 
 
 void Client::flush() {
   while (!out_.empty() && failure_.empty() && !closed_) {
-    std::vector<asio::const_buffer> bufs;
+    thread_local std::vector<asio::const_buffer> bufs;
+    bufs.clear();
     for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
       std::string_view s = out_[i].str();
       std::size_t skip = i == 0 ? out_offset_ : 0;

@@ -15,8 +15,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-// Reads go into one buffer per thread: an idle connection holds no read buffer at all.
-constexpr std::size_t kReadBufferBytes = 64 * 1024;
 // Chunks read per wake-up before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 16;
 // Queued bytes at which a running handler's output starts going out before the handler ends.
@@ -27,18 +25,6 @@ constexpr std::size_t kMaxGather = 16;
 // to a peer that does not read, before it is cut.
 constexpr std::chrono::seconds kCloseLinger{5};
 
-std::string seconds_text(std::chrono::milliseconds ms) {
-  auto n = ms.count();
-  if (n % 1000 == 0) return std::to_string(n / 1000) + " s";
-  std::string frac = std::to_string(n % 1000 + 1000).substr(1);
-  while (frac.back() == '0') frac.pop_back();
-  return std::to_string(n / 1000) + "." + frac + " s";
-}
-
-char* read_buffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kReadBufferBytes]);
-  return buf.get();
-}
 }  // namespace
 
 Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket socket)
@@ -295,7 +281,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
     fail(ec, "read");
     return;
   }
-  char* buf = read_buffer();
+  char* buf = thread_read_buffer();
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     boost::system::error_code rec;
     std::size_t n = stream_.read_some(buf, kReadBufferBytes, rec);

@@ -5,6 +5,19 @@ namespace flowd {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+char* thread_read_buffer() {
+  thread_local std::unique_ptr<char[]> buf(new char[kReadBufferBytes]);
+  return buf.get();
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  auto n = ms.count();
+  if (n % 1000 == 0) return std::to_string(n / 1000) + " s";
+  std::string frac = std::to_string(n % 1000 + 1000).substr(1);
+  while (frac.back() == '0') frac.pop_back();
+  return std::to_string(n / 1000) + "." + frac + " s";
+}
+
 void Stream::from_tls(TlsStream::Io io, boost::system::error_code& ec) {
   switch (io) {
     case TlsStream::Io::Done: ec = {}; break;

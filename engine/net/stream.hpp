@@ -5,6 +5,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,14 @@
 #include "net/tls.hpp"
 
 namespace flowd {
+
+// Size of the per-thread read buffer that connections and clients read into.
+inline constexpr std::size_t kReadBufferBytes = 64 * 1024;
+// The thread's read buffer for listener connections: a chunk read into it is handled before the
+// next connection reads, so an idle connection holds no read buffer of its own.
+char* thread_read_buffer();
+// "0.5 s", "10 s": a duration in the words of timeout messages.
+std::string seconds_text(std::chrono::milliseconds ms);
 
 class Stream {
  public:
