@@ -2,10 +2,6 @@
 // tests/flows/write_timeout.json writes 16 MiB to a sink that accepts and never reads, with
 // writeTimeout 0.5, and reports the error to its own client as an ERR line.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <string>
 
@@ -14,37 +10,17 @@
 #include "support/deadline.hpp"
 #include "support/flowd_process.hpp"
 #include "support/line_client.hpp"
+#include "support/test_upstream.hpp"
 
 namespace flowd::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A listening socket that accepts nothing by itself and never reads: the kernel queues the bytes
-// up to its buffers, then the writer must wait.
-class Sink {
- public:
-  Sink() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 4), 0);
-    socklen_t n = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Sink() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 TEST(ClientWriteTimeout, AServerThatDoesNotReadFailsTheWriteAfterWriteTimeout) {
-  Sink sink;
+  // A listening socket nobody accepts from or reads: the kernel queues the bytes up to its buffers,
+  // then the writer must wait.
+  TestUpstream sink;
   FlowdProcess flowd;
   flowd.start(std::string(FLOWD_SOURCE_DIR) + "/tests/flows/write_timeout.json",
               {"-Cport=0", "-CsinkPort=" + std::to_string(sink.port())});
