@@ -14,8 +14,6 @@
 
 namespace flowd::test {
 
-namespace {
-
 std::string errno_text(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
 // Polls fd for `events` until the deadline. Returns revents (0 on timeout, -1 on poll error).
@@ -32,7 +30,41 @@ int wait_fd(int fd, short events, Deadline deadline) {
   }
 }
 
-}  // namespace
+int connect_loopback(int port, Deadline deadline, std::string& error) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno_text("socket", errno);
+    return -1;
+  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS) {
+      error = errno_text("connect", errno);
+      ::close(fd);
+      return -1;
+    }
+    const int rev = wait_fd(fd, POLLOUT, deadline);
+    if (rev <= 0) {
+      error = rev == 0 ? "connect: timed out" : errno_text("poll", errno);
+      ::close(fd);
+      return -1;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      error = errno_text("connect", err);
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
 
 TestClient::TestClient(int port, Deadline deadline) { connect(port, deadline); }
 
@@ -60,38 +92,8 @@ bool TestClient::connect(int port, Deadline deadline) {
   port_ = port;
   peer_closed_ = false;
   last_error_.clear();
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    last_error_ = errno_text("socket", errno);
-    return false;
-  }
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINPROGRESS) {
-      last_error_ = errno_text("connect", errno);
-      ::close(fd);
-      return false;
-    }
-    const int rev = wait_fd(fd, POLLOUT, deadline);
-    if (rev <= 0) {
-      last_error_ = rev == 0 ? "connect: timed out" : errno_text("poll", errno);
-      ::close(fd);
-      return false;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      last_error_ = errno_text("connect", err);
-      ::close(fd);
-      return false;
-    }
-  }
+  const int fd = connect_loopback(port, deadline, last_error_);
+  if (fd < 0) return false;
   fd_ = fd;
   return true;
 }

@@ -10,6 +10,13 @@
 
 namespace flowd::test {
 
+// "what: strerror(err)".
+std::string errno_text(const char* what, int err);
+// Polls fd for `events` until the deadline. Returns revents (0 on timeout, -1 on poll error).
+int wait_fd(int fd, short events, Deadline deadline);
+// A non-blocking TCP connection to 127.0.0.1:port (TCP_NODELAY), or -1 with `error` set.
+int connect_loopback(int port, Deadline deadline, std::string& error);
+
 struct ReadResult {
   std::string data;        // everything read
   bool closed = false;     // the peer closed (EOF) or reset the connection

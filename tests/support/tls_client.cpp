@@ -1,5 +1,7 @@
 #include "support/tls_client.hpp"
 
+#include "support/test_client.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,7 +23,6 @@ namespace flowd::test {
 
 namespace {
 
-std::string errno_text(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
 // OpenSSL's queued error reasons, "; "-separated (and the queue cleared).
 std::string openssl_errors() {
@@ -32,20 +33,6 @@ std::string openssl_errors() {
     out += r ? r : "error " + std::to_string(ERR_GET_REASON(e));
   }
   return out;
-}
-
-// Polls fd for `events` until the deadline. Returns revents (0 on timeout, -1 on poll error).
-int wait_fd(int fd, short events, Deadline deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    const int r = ::poll(&p, 1, poll_timeout_ms(deadline));
-    if (r > 0) return p.revents;
-    if (r == 0) {
-      if (Clock::now() >= deadline) return 0;
-      continue;  // poll rounds to whole milliseconds
-    }
-    if (errno != EINTR) return -1;
-  }
 }
 
 int version_number(const std::string& name) {
@@ -123,38 +110,8 @@ bool TlsClient::connect(int port, Deadline deadline) {
     return false;
   }
   last_error_.clear();
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    last_error_ = errno_text("socket", errno);
-    return false;
-  }
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINPROGRESS) {
-      last_error_ = errno_text("connect", errno);
-      ::close(fd);
-      return false;
-    }
-    const int rev = wait_fd(fd, POLLOUT, deadline);
-    if (rev <= 0) {
-      last_error_ = rev == 0 ? "connect: timed out" : errno_text("poll", errno);
-      ::close(fd);
-      return false;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      last_error_ = errno_text("connect", err);
-      ::close(fd);
-      return false;
-    }
-  }
+  const int fd = connect_loopback(port, deadline, last_error_);
+  if (fd < 0) return false;
   fd_ = fd;
   return true;
 }
