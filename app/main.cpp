@@ -1,4 +1,4 @@
-// flowd command line: `flowd run FLOW`, `flowd check FLOW`, --help, --version.
+// flowd command line: `flowd run FLOW`, `flowd check FLOW`, `flowd nodes`, `flowd schema`, --help, --version.
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -7,6 +7,7 @@
 
 #include "flow/loader.hpp"
 #include "flow/node_kind.hpp"
+#include "flow/node_reference.hpp"
 #include "net/engine.hpp"
 #include "version.hpp"
 
@@ -23,6 +24,8 @@ const char* kUsage = R"(flowd - a low-code flow interpreter for TCP services (Ba
 Usage:
   flowd run FLOW [-Cname=value ...] [options]   load, check and serve a flow
   flowd check FLOW...                           report every error in the flows, serve nothing
+  flowd nodes [--format=table|json]             every node kind: group, fields and help
+  flowd schema                                  the JSON Schema of flow files (flows/flow.schema.json)
   flowd --help                                  this text
   flowd --version                               the version
 
@@ -82,6 +85,23 @@ int cmd_check(const std::vector<std::string>& args) {
   }
   std::fflush(stdout);
   return status;
+}
+
+int cmd_nodes(const std::vector<std::string>& args) {
+  bool json = false;
+  for (const auto& a : args) {
+    if (a == "--format=json") json = true;
+    else if (a != "--format=table") return usage_error("nodes takes --format=table (the default) or --format=json, not " + a);
+  }
+  if (json) std::printf("%s\n", node_reference_json(builtin_registry()).dump(2).c_str());
+  else std::fputs(node_reference_table(builtin_registry()).c_str(), stdout);
+  return kExitOk;
+}
+
+int cmd_schema(const std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error("schema takes no arguments: flowd schema > flows/flow.schema.json");
+  std::fputs(flow_schema(builtin_registry()).c_str(), stdout);
+  return kExitOk;
 }
 
 bool take_value(const std::string& arg, const char* name, std::string& out) {
@@ -187,6 +207,8 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "check") return cmd_check(rest);
+    if (cmd == "nodes") return cmd_nodes(rest);
+    if (cmd == "schema") return cmd_schema(rest);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flowd: internal error: %s\n", e.what());
     return kExitFlowError;

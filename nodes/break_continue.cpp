@@ -1,17 +1,27 @@
 // BREAK and CONTINUE: leave or restart the innermost WHILE or FOREACH.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe(bool is_break) {
+  if (is_break)
+    return {.node = "BREAK",
+            .labels = {"Break"},
+            .group = PaletteGroup::Control,
+            .help = "Leaves the innermost WHILE or FOREACH.",
+            .example = R"~({"node": "BREAK"})~"};
+  return {.node = "CONTINUE",
+          .labels = {"Continue"},
+          .group = PaletteGroup::Control,
+          .help = "Goes on with the next iteration of the innermost WHILE or FOREACH.",
+          .example = R"~({"node": "CONTINUE"})~"};
+}
+
 class LoopJumpNode final : public NodeKind {
  public:
-  explicit LoopJumpNode(bool is_break) : is_break_(is_break) {}
-  std::string_view kind() const override { return is_break_ ? "BREAK" : "CONTINUE"; }
-  std::string_view palette_label() const override { return is_break_ ? "Break" : "Continue"; }
+  explicit LoopJumpNode(bool is_break) : NodeKind(describe(is_break)), is_break_(is_break) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description"});
     if (fc.loops().empty()) {
       fc.diags().error(DiagId::MisplacedStatement, n.pointer,
                        std::string(kind()) + " can only be used inside a WHILE or FOREACH");
@@ -26,9 +36,13 @@ class LoopJumpNode final : public NodeKind {
  private:
   bool is_break_;
 };
-}  // namespace
 
-std::unique_ptr<NodeKind> make_break() { return std::make_unique<LoopJumpNode>(true); }
-std::unique_ptr<NodeKind> make_continue() { return std::make_unique<LoopJumpNode>(false); }
+const NodeKindRegistration registered_break{[]() -> std::unique_ptr<NodeKind> {
+  return std::make_unique<LoopJumpNode>(true);
+}};
+const NodeKindRegistration registered_continue{[]() -> std::unique_ptr<NodeKind> {
+  return std::make_unique<LoopJumpNode>(false);
+}};
+}  // namespace
 
 }  // namespace flowd::nodes

@@ -1,22 +1,36 @@
+// FAIL: raises an error: to the enclosing ERROR_HANDLER's on-fail block, or returned from the function.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
-// FAIL: raises an error: to the enclosing ERROR_HANDLER's on-fail block, or returned from the function.
+NodeDescription describe() {
+  return {
+      .node = "FAIL",
+      .labels = {"Fail"},
+      .group = PaletteGroup::ErrorHandling,
+      .help = "Raises an error: to the enclosing ERROR_HANDLER's onFail, else returned from the function (`fail e;`).",
+      .example = R"~({"node": "FAIL", "expression": "error(\"bad input\")"})~",
+      .fields = {
+          {.key = "expression",
+           .field_type = FieldType::Expression,
+           .type = "error",
+           .required = true,
+           .help = "The error.",
+           .example = R"~("error(\"bad input\")")~"},
+      }};
+}
+
 class FailNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "FAIL"; }
-  std::string_view palette_label() const override { return "Fail"; }
+  FailNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "expression"});
     if (fc.expression_field(n, "expression", fc.types().error())) fc.emit_fail(n.pointer);
     return true;
   }
 };
-}  // namespace
 
-std::unique_ptr<NodeKind> make_fail() { return std::make_unique<FailNode>(); }
+const NodeKindRegistration registered{make_node_kind<FailNode>};
+}  // namespace
 
 }  // namespace flowd::nodes

@@ -1,17 +1,46 @@
 // FOREACH: runs its children for each element of a list, each value of a map, or each int of a
 // range (a ... b inclusive, a ..< b exclusive).
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "FOREACH",
+      .labels = {"Foreach"},
+      .group = PaletteGroup::Control,
+      .help = "Runs its children for each element of a list, value of a map, or int of a range (a ... b, a ..< b).",
+      .example = R"~({"node": "FOREACH", "variable": "u", "type": "string", "collection": "users", "children": [...]})~",
+      .fields = {
+          {.key = "variable",
+           .field_type = FieldType::Identifier,
+           .required = true,
+           .help = "Name of the loop variable.",
+           .example = R"~("user")~"},
+          {.key = "type",
+           .field_type = FieldType::Type,
+           .required = true,
+           .default_value = "var",
+           .help = "Type of the loop variable, or \"var\" for the element type.",
+           .example = R"~("string")~"},
+          {.key = "collection",
+           .field_type = FieldType::Expression,
+           .required = true,
+           .help = "What to iterate: a list, a map or a range.",
+           .example = R"~("users", "0 ..< 10")~"},
+          {.key = "children",
+           .field_type = FieldType::Nodes,
+           .required = true,
+           .help = "Loop body.",
+           .example = R"~([{"node": "FUNCTION_CALL", "function": "log:printInfo", "args": {"msg": "user"}}])~"},
+      }};
+}
+
 class ForeachNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "FOREACH"; }
-  std::string_view palette_label() const override { return "Foreach"; }
+  ForeachNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "variable", "type", "collection", "children"});
     auto name = fc.identifier_field(n, "variable", true);
     bool type_ok = true;
     const Type* declared = fc.type_field(n, "type", type_ok);
@@ -40,8 +69,8 @@ class ForeachNode final : public NodeKind {
     return false;
   }
 };
-}  // namespace
 
-std::unique_ptr<NodeKind> make_foreach() { return std::make_unique<ForeachNode>(); }
+const NodeKindRegistration registered{make_node_kind<ForeachNode>};
+}  // namespace
 
 }  // namespace flowd::nodes

@@ -1,16 +1,51 @@
 // IF: condition branches (if / else if ...) each with children, and an optional else.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "IF",
+      .labels = {"If"},
+      .group = PaletteGroup::Control,
+      .help = "Runs the first branch whose condition is true (if / else if ...), or else the else nodes.",
+      .example = R"~({"node": "IF", "branches": [{"condition": "x > 0", "children": [...]}], "else": [...]})~",
+      .fields = {
+          {.key = "branches",
+           .field_type = FieldType::Branches,
+           .required = true,
+           .help = "The if branch followed by any else-if branches; the first whose condition is true runs.",
+           .example = R"~([{"condition": "self.username == \"\"", "children": [...]}])~",
+           .at_least_one = true,
+           .fields = {
+               {.key = "condition",
+                .field_type = FieldType::Expression,
+                .type = "boolean",
+                .required = true,
+                .help = "Condition of the branch.",
+                .example = R"~("self.username == \"\"")~"},
+               {.key = "children",
+                .field_type = FieldType::Nodes,
+                .required = true,
+                .help = "Nodes run when the condition is true.",
+                .example = R"~([{"node": "RETURN"}])~"},
+               {.key = "label",
+                .field_type = FieldType::String,
+                .help = "Label of the branch, shown in the diagram.",
+                .example = R"~("Then")~"},
+           }},
+          {.key = "else",
+           .field_type = FieldType::Nodes,
+           .help = "Nodes run when no branch condition is true.",
+           .example = R"~([{"node": "RETURN"}])~"},
+      }};
+}
+
 class IfNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "IF"; }
-  std::string_view palette_label() const override { return "If"; }
+  IfNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "branches", "else"});
     const Json* branches = fc.field(n, "branches", true, Json::value_t::array);
     if (!branches) return false;
     if (branches->empty()) {
@@ -27,7 +62,7 @@ class IfNode final : public NodeKind {
         fc.diags().error(DiagId::WrongFieldType, br.pointer, "a branch must be an object with \"condition\" and \"children\"");
         continue;
       }
-      fc.check_keys(br, {"condition", "children", "label"});
+      fc.check_branch_keys(br, description().field("branches")->fields);
       fc.begin_scope();
       for (const auto& nr : earlier) fc.narrow(nr, false);
       Narrowing nr;
@@ -59,8 +94,9 @@ class IfNode final : public NodeKind {
     return all_return;
   }
 };
+
+const NodeKindRegistration registered{make_node_kind<IfNode>};
 }  // namespace
 
-std::unique_ptr<NodeKind> make_if() { return std::make_unique<IfNode>(); }
 
 }  // namespace flowd::nodes

@@ -1,17 +1,56 @@
 // MATCH: runs the first case with a pattern equal to the target ("_" matches anything), or the
 // default.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "MATCH",
+      .labels = {"Match"},
+      .group = PaletteGroup::Control,
+      .help = "Runs the first case with a pattern equal to the target (\"_\" matches anything), or the default nodes.",
+      .example = R"~({"node": "MATCH", "target": "command", "cases": [{"patterns": ["\"/quit\""], "children": [...]}], "default": [...]})~",
+      .fields = {
+          {.key = "target",
+           .field_type = FieldType::Expression,
+           .required = true,
+           .help = "Value to match.",
+           .example = R"~("command")~"},
+          {.key = "cases",
+           .field_type = FieldType::Branches,
+           .required = true,
+           .help = "Cases, tried in order; the first with a matching pattern runs.",
+           .example = R"~([{"patterns": ["\"/quit\"", "\"/exit\""], "children": [...]}])~",
+           .fields = {
+               {.key = "patterns",
+                .field_type = FieldType::ExpressionSet,
+                .required = true,
+                .help = "Patterns, expressions of the target's type; the case runs if any equals the target. \"_\" matches anything.",
+                .example = R"~(["\"/quit\""])~",
+                .at_least_one = true},
+               {.key = "children",
+                .field_type = FieldType::Nodes,
+                .required = true,
+                .help = "Nodes run when the case matches.",
+                .example = R"~([{"node": "RETURN"}])~"},
+               {.key = "label",
+                .field_type = FieldType::String,
+                .help = "Label of the case, shown in the diagram.",
+                .example = R"~("Quit")~"},
+           }},
+          {.key = "default",
+           .field_type = FieldType::Nodes,
+           .help = "Nodes run when no case matches (Ballerina `_ => {}`).",
+           .example = R"~([{"node": "RETURN"}])~"},
+      }};
+}
+
 class MatchNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "MATCH"; }
-  std::string_view palette_label() const override { return "Match"; }
+  MatchNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "target", "cases", "default"});
     TypeTable& T = fc.types();
     fc.begin_scope();
     const Type* target = fc.expression_field(n, "target", nullptr);
@@ -28,7 +67,7 @@ class MatchNode final : public NodeKind {
           fc.diags().error(DiagId::WrongFieldType, c.pointer, "a case must be an object with \"patterns\" and \"children\"");
           continue;
         }
-        fc.check_keys(c, {"patterns", "children", "label"});
+        fc.check_branch_keys(c, description().field("cases")->fields);
         const Json* pats = fc.field(c, "patterns", true, Json::value_t::array);
         std::vector<int> to_body;
         if (pats) {
@@ -68,8 +107,9 @@ class MatchNode final : public NodeKind {
     return all_return;
   }
 };
+
+const NodeKindRegistration registered{make_node_kind<MatchNode>};
 }  // namespace
 
-std::unique_ptr<NodeKind> make_match() { return std::make_unique<MatchNode>(); }
 
 }  // namespace flowd::nodes

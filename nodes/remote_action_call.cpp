@@ -1,8 +1,9 @@
 // REMOTE_ACTION_CALL: an action on a connection: `caller->writeBytes(data)`, `caller->close()`, and on a
 // tcp:Client `writeBytes(data)`, `readBytes()` (what has arrived; the handler waits without blocking
 // others) and `close()`.
+#include <algorithm>
+
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
@@ -27,12 +28,61 @@ const std::vector<ActionSpec> kClientActions = {
     {"close", ActionId::ClientClose, {}, Result::OptionalError},
 };
 
+// Every action name, of either connection type: the options of the "action" field.
+std::vector<std::string_view> action_names() {
+  std::vector<std::string_view> names;
+  for (const auto* table : {&kCallerActions, &kClientActions})
+    for (const auto& a : *table)
+      if (std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
+  return names;
+}
+
+NodeDescription describe() {
+  return {
+      .node = "REMOTE_ACTION_CALL",
+      .labels = {"Remote Action"},
+      .group = PaletteGroup::Connections,
+      .help = "Calls an action on a connection: writeBytes and close on a tcp:Caller; also readBytes on a tcp:Client.",
+      .example = R"~({"node": "REMOTE_ACTION_CALL", "connection": "caller", "action": "writeBytes", "args": {"data": "welcomePrompt.toBytes()"}})~",
+      .fields = {
+          {.key = "connection",
+           .field_type = FieldType::Expression,
+           .type = "tcp:Caller|tcp:Client",
+           .required = true,
+           .help = "The connection.",
+           .example = R"~("caller", "upstream")~"},
+          {.key = "action",
+           .field_type = FieldType::SingleSelect,
+           .required = true,
+           .help = "writeBytes (args {\"data\": byte[]}), close, and on a tcp:Client readBytes (result byte[]|error; "
+                   "the handler waits without blocking others, up to the client's timeout).",
+           .example = R"~("writeBytes")~",
+           .options = action_names()},
+          {.key = "args",
+           .field_type = FieldType::MappingExpressionSet,
+           .help = "Arguments: parameter name -> expression.",
+           .example = R"~({"data": "message.toBytes()"})~"},
+          {.key = "variable",
+           .field_type = FieldType::Identifier,
+           .help = "Name of a new variable that receives the result.",
+           .example = R"~("received")~"},
+          {.key = "type",
+           .field_type = FieldType::Type,
+           .default_value = "var",
+           .help = "Type of the result variable, or \"var\" for the result's type.",
+           .example = R"~("byte[]")~"},
+          {.key = "check",
+           .field_type = FieldType::Flag,
+           .default_value = "false",
+           .help = "If true, an error result is returned from the function (or goes to the enclosing onFail).",
+           .example = "true"},
+      }};
+}
+
 class RemoteActionCallNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "REMOTE_ACTION_CALL"; }
-  std::string_view palette_label() const override { return "Remote Action"; }
+  RemoteActionCallNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "connection", "action", "args", "variable", "type", "check"});
     TypeTable& T = fc.types();
     auto action = fc.string_field(n, "action", true);
     const Type* ct = fc.expression_field(n, "connection", nullptr);
@@ -89,8 +139,9 @@ class RemoteActionCallNode final : public NodeKind {
     return false;
   }
 };
+
+const NodeKindRegistration registered{make_node_kind<RemoteActionCallNode>};
 }  // namespace
 
-std::unique_ptr<NodeKind> make_remote_action_call() { return std::make_unique<RemoteActionCallNode>(); }
 
 }  // namespace flowd::nodes

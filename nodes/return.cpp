@@ -1,16 +1,28 @@
 // RETURN: ends the function, with an optional value.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "RETURN",
+      .labels = {"Return"},
+      .group = PaletteGroup::Control,
+      .help = "Returns from the enclosing function, with a value when the function has one.",
+      .example = R"~({"node": "RETURN", "expression": "new ChatService()"})~",
+      .fields = {
+          {.key = "expression",
+           .field_type = FieldType::Expression,
+           .help = "Value to return, of the function's return type; omit it to return nothing.",
+           .example = R"~("new ChatService()")~"},
+      }};
+}
+
 class ReturnNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "RETURN"; }
-  std::string_view palette_label() const override { return "Return"; }
+  ReturnNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "expression"});
     if (n.json.contains("expression") && !n.json["expression"].is_null()) {
       if (fc.expression_field(n, "expression", fc.return_type())) fc.emit(Op::Return);
       return true;
@@ -24,8 +36,9 @@ class ReturnNode final : public NodeKind {
     return true;
   }
 };
+
+const NodeKindRegistration registered{make_node_kind<ReturnNode>};
 }  // namespace
 
-std::unique_ptr<NodeKind> make_return() { return std::make_unique<ReturnNode>(); }
 
 }  // namespace flowd::nodes

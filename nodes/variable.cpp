@@ -1,16 +1,41 @@
 // VARIABLE (Declare Variable): `type variable = expression;`
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "VARIABLE",
+      .labels = {"Declare Variable"},
+      .group = PaletteGroup::Statement,
+      .help = "Declares a local variable: `type variable = expression;`.",
+      .example = R"~({"node": "VARIABLE", "variable": "message", "type": "string", "expression": "messageResult.trim()"})~",
+      .fields = {
+          {.key = "variable",
+           .field_type = FieldType::Identifier,
+           .required = true,
+           .help = "Name of the new local variable.",
+           .example = R"~("welcomePrompt")~"},
+          {.key = "type",
+           .field_type = FieldType::Type,
+           .required = true,
+           .default_value = "var",
+           .help = "Type of the variable, or \"var\" to infer it from the expression.",
+           .example = R"~("string", "var")~",
+           .examples = {"var", "string", "int", "byte[]"}},
+          {.key = "expression",
+           .field_type = FieldType::Expression,
+           .required = true,
+           .help = "Initial value, of the variable's type.",
+           .example = R"~("\"Enter your username: \"")~"},
+      }};
+}
+
 class VariableNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "VARIABLE"; }
-  std::string_view palette_label() const override { return "Declare Variable"; }
+  VariableNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "variable", "type", "expression"});
     auto name = fc.identifier_field(n, "variable", true);
     bool type_ok = true;
     const Type* declared = fc.type_field(n, "type", type_ok);
@@ -30,8 +55,8 @@ class VariableNode final : public NodeKind {
     return false;
   }
 };
-}  // namespace
 
-std::unique_ptr<NodeKind> make_variable() { return std::make_unique<VariableNode>(); }
+const NodeKindRegistration registered{make_node_kind<VariableNode>};
+}  // namespace
 
 }  // namespace flowd::nodes

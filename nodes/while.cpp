@@ -1,17 +1,36 @@
 // WHILE: repeats its children while the condition holds. The per-event step budget stops a loop
 // that never ends.
 #include "flow/compiler.hpp"
-#include "nodes/nodes.hpp"
 
 namespace flowd::nodes {
 
 namespace {
+NodeDescription describe() {
+  return {
+      .node = "WHILE",
+      .labels = {"While"},
+      .group = PaletteGroup::Control,
+      .help = "Repeats its children while the condition holds; the per-event step budget stops a loop that never ends.",
+      .example = R"~({"node": "WHILE", "condition": "i < 10", "children": [...]})~",
+      .fields = {
+          {.key = "condition",
+           .field_type = FieldType::Expression,
+           .type = "boolean",
+           .required = true,
+           .help = "Loop condition, tested before each iteration.",
+           .example = R"~("i < 10")~"},
+          {.key = "children",
+           .field_type = FieldType::Nodes,
+           .required = true,
+           .help = "Loop body.",
+           .example = R"~([{"node": "ASSIGN", "variable": "i", "expression": "i + 1"}])~"},
+      }};
+}
+
 class WhileNode final : public NodeKind {
  public:
-  std::string_view kind() const override { return "WHILE"; }
-  std::string_view palette_label() const override { return "While"; }
+  WhileNode() : NodeKind(describe()) {}
   bool compile(const NodeSpec& n, FunctionCompiler& fc) const override {
-    fc.check_keys(n, {"node", "id", "label", "description", "condition", "children"});
     int top = fc.here();
     Narrowing nr;
     fc.condition_field(n, "condition", &nr);
@@ -29,8 +48,9 @@ class WhileNode final : public NodeKind {
     return false;
   }
 };
+
+const NodeKindRegistration registered{make_node_kind<WhileNode>};
 }  // namespace
 
-std::unique_ptr<NodeKind> make_while() { return std::make_unique<WhileNode>(); }
 
 }  // namespace flowd::nodes

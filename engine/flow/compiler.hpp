@@ -71,6 +71,8 @@ class FunctionCompiler {
   const Type* type_field(const NodeSpec& n, std::string_view key, bool& ok);
   // Warns about keys that look like misspellings of known ones.
   void check_keys(const NodeSpec& n, const std::vector<std::string_view>& known);
+  // The same for a branch object (an IF branch, a MATCH case, onFail), whose keys its kind describes.
+  void check_branch_keys(const NodeSpec& n, const std::vector<FieldDescription>& fields) { check_keys(n, field_keys(fields)); }
 
   // ---- expressions: each leaves exactly one value on the operand stack
   // Compiles the expression string at n[key]; checks it is assignable to `expected` (if given).

@@ -333,6 +333,7 @@ bool FunctionCompiler::block(const NodeSpec& parent, std::string_view key, bool 
     }
     ++program().node_count;
     set_site(node);
+    check_keys(node, node_keys(kind->description()));
     if (kind->compile(node, *this)) returned = true;
   }
   end_scope();
