@@ -1,4 +1,5 @@
 // flowd command line: `flowd run FLOW`, `flowd check FLOW`, --help, --version.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -169,6 +170,9 @@ int cmd_run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that leaves must never kill the server: every write then fails with EPIPE instead (the
+  // engine's own sends use MSG_NOSIGNAL as well; this also covers the log pipe and any library).
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kUsage, stderr);
