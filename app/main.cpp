@@ -36,6 +36,9 @@ Options of run:
   --threads=N             event-loop threads (default 0: one per CPU this process may use)
   --step-budget=N         evaluation steps one event may take (default 1000000)
   --drain-grace=SECONDS   on SIGINT/SIGTERM, how long connections get to close (default 5)
+  --max-output-total=BYTES  output queued for all clients together beyond which the clients with
+                          the most queued output are cut first (suffix K, M or G; default 1/8 of
+                          physical memory, between 64M and 4G)
 
 Exit status: 0 success (and after SIGINT/SIGTERM), 1 the flow has errors or cannot be served,
 2 wrong usage.
@@ -130,6 +133,19 @@ int cmd_run(const std::vector<std::string>& args) {
       } catch (...) {
         return usage_error("--drain-grace needs a number of seconds");
       }
+    } else if (take_value(a, "--max-output-total", v)) {
+      std::size_t pos = 0;
+      unsigned long long n = 0;
+      try {
+        n = std::stoull(v, &pos);
+      } catch (...) {
+        return usage_error("--max-output-total needs a number of bytes (suffix K, M or G)");
+      }
+      std::string unit = v.substr(pos);
+      int shift = unit.empty() ? 0 : unit == "K" || unit == "k" ? 10 : unit == "M" || unit == "m" ? 20 : unit == "G" || unit == "g" ? 30 : -1;
+      if (shift < 0 || n == 0 || n > (1ULL << 50) >> shift)
+        return usage_error("--max-output-total is a positive number of bytes (suffix K, M or G), not " + v);
+      options.max_output_total = static_cast<std::size_t>(n << shift);
     } else if (a.rfind("-", 0) == 0) {
       return usage_error("unknown option: " + a);
     } else if (flow.empty()) {
