@@ -1,4 +1,5 @@
 // flowd command line: `flowd run FLOW`, `flowd check FLOW`, `flowd nodes`, `flowd schema`, --help, --version.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -38,6 +39,9 @@ Options of run:
   --threads=N             event-loop threads (default 0: one per CPU this process may use)
   --step-budget=N         evaluation steps one event may take (default 1000000)
   --drain-grace=SECONDS   on SIGINT/SIGTERM, how long connections get to close (default 5)
+  --max-output-total=BYTES  output queued for all clients together beyond which the clients with
+                          the most queued output are cut first (suffix K, M or G; default 1/8 of
+                          physical memory, between 64M and 4G)
 
 Exit status: 0 success (and after SIGINT/SIGTERM), 1 the flow has errors or cannot be served,
 2 wrong usage.
@@ -149,6 +153,19 @@ int cmd_run(const std::vector<std::string>& args) {
       } catch (...) {
         return usage_error("--drain-grace needs a number of seconds");
       }
+    } else if (take_value(a, "--max-output-total", v)) {
+      std::size_t pos = 0;
+      unsigned long long n = 0;
+      try {
+        n = std::stoull(v, &pos);
+      } catch (...) {
+        return usage_error("--max-output-total needs a number of bytes (suffix K, M or G)");
+      }
+      std::string unit = v.substr(pos);
+      int shift = unit.empty() ? 0 : unit == "K" || unit == "k" ? 10 : unit == "M" || unit == "m" ? 20 : unit == "G" || unit == "g" ? 30 : -1;
+      if (shift < 0 || n == 0 || n > (1ULL << 50) >> shift)
+        return usage_error("--max-output-total is a positive number of bytes (suffix K, M or G), not " + v);
+      options.max_output_total = static_cast<std::size_t>(n << shift);
     } else if (a.rfind("-", 0) == 0) {
       return usage_error("unknown option: " + a);
     } else if (flow.empty()) {
@@ -189,6 +206,9 @@ int cmd_run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that leaves must never kill the server: every write then fails with EPIPE instead (the
+  // engine's own sends use MSG_NOSIGNAL as well; this also covers the log pipe and any library).
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kUsage, stderr);

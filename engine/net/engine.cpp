@@ -1,8 +1,11 @@
 #include "net/engine.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <malloc.h>
+#include <unistd.h>
 #include <random>
 #include <sched.h>
 #include <thread>
@@ -21,6 +24,14 @@ using tcp = asio::ip::tcp;
 namespace {
 // The worker whose thread this is (handlers call the engine through the interpreter).
 thread_local Worker* t_worker = nullptr;
+
+// After the queued output of all connections has dropped this far below its peak, freed memory is
+// handed back to the system (glibc keeps it otherwise: RSS stayed at its peak after a fan-out).
+constexpr std::size_t kTrimAfterDrop = 8 * 1024 * 1024;
+// Or after this many connections closed since the last trim.
+constexpr std::size_t kTrimAfterClosed = 1000;
+// How often the count of clients that reset or dropped their connection is logged (when not zero).
+constexpr std::chrono::seconds kResetReportInterval{60};
 
 // Default address when a listener does not give localHost: loopback only, as Redis does. Ballerina
 // binds every interface; expose on purpose with localHost "0.0.0.0" (or -Chost=0.0.0.0 for chat.json).
@@ -72,6 +83,7 @@ bool parse_config_value(const std::string& text, const Type* t, Value& out, std:
 
 Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
     : program_(program), logger_(logger), options_(options) {
+  max_output_total_ = options_.max_output_total > 0 ? options_.max_output_total : default_max_output_total();
   globals_.resize(program_.globals.size());
   int threads = options_.threads > 0 ? options_.threads : default_thread_count();
   // A shared tcp:Client lives on one event loop; such flows are served by one thread.
@@ -94,7 +106,20 @@ Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
   id_base_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (signal_thread_.joinable()) {
+    signal_io_->stop();
+    signal_thread_.join();
+  }
+}
+
+std::size_t default_max_output_total() {
+  constexpr std::size_t kMin = std::size_t{64} << 20, kMax = std::size_t{4} << 30;
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return std::size_t{1} << 30;
+  std::size_t eighth = static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 8;
+  return std::clamp(eighth, kMin, kMax);
+}
 
 int default_thread_count() {
   cpu_set_t set;
@@ -481,6 +506,7 @@ void Engine::session_opened(Worker& w, Session* s) {
 
 void Engine::session_closed(Worker& w, Session* s) {
   w.sessions.erase(s);
+  closed_since_trim_.fetch_add(1, std::memory_order_relaxed);
   if (--open_sessions_ == 0 && draining_) asio::post(workers_[0]->io, [this] { finish_drain(); });
 }
 
@@ -492,17 +518,18 @@ void Engine::log(LogLevel level, const Value& msg, const Value& error, const std
 int Engine::run() {
   Worker& w0 = *workers_[0];
   if (options_.handle_signals) {
-    signals_ = std::make_unique<asio::signal_set>(w0.io, SIGINT, SIGTERM);
-    signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
-      if (ec) return;
-      begin_drain(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    });
+    signal_io_ = std::make_unique<asio::io_context>(1);
+    signals_ = std::make_unique<asio::signal_set>(*signal_io_, SIGINT, SIGTERM);
+    wait_signal();
+    signal_thread_ = std::thread([this] { signal_io_->run(); });
   }
   for (auto& l : listeners_) l->start();
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  last_reset_report_ = std::chrono::steady_clock::now();
   for (auto& w : workers_) {
     guards.push_back(asio::make_work_guard(w->io));
-    if (need_sweep_) {
+    // Worker 0 always sweeps: it gives memory back and summarises resets.
+    if (need_sweep_ || w->index == 0) {
       w->sweep_timer = std::make_unique<asio::steady_timer>(w->io);
       sweep(*w);
     }
@@ -524,12 +551,77 @@ int Engine::run() {
   for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back(serve, std::ref(*workers_[i]));
   serve(w0);
   for (auto& t : threads) t.join();
+  if (signal_thread_.joinable()) {
+    signal_io_->stop();
+    signal_thread_.join();
+  }
   logger_.flush();
   return 0;
 }
 
-void Engine::request_stop() {
-  asio::post(workers_[0]->io, [this] { begin_drain("stop requested"); });
+void Engine::wait_signal() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    on_stop_signal(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    wait_signal();
+  });
+}
+
+void Engine::request_stop() { on_stop_signal("stop requested"); }
+
+void Engine::on_stop_signal(const char* why) {
+  if (draining_.exchange(true)) {
+    // A second signal: stop at once.
+    logger_.write(LogLevel::Warn, "flowd", "stopping now", {{"signal", why}});
+    abort_all();
+    return;
+  }
+  // Logged here, on the signal's own thread, however long the workers' current slices take.
+  logger_.write(LogLevel::Info, "flowd", "stopping: closing connections",
+                {{"signal", why}, {"connections", std::to_string(open_sessions_.load()), false}});
+  asio::post(workers_[0]->io, [this, why] { begin_drain(why); });
+}
+
+// Over the output budget: each worker cuts its connections with the most queued output first, until
+// the total is back under 3/4 of the budget.
+void Engine::shed_output() {
+  auto pending = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+  for (auto& w : workers_) asio::post(w->io, [this, &w = *w, pending] { shed_worker(w, pending); });
+}
+
+void Engine::shed_worker(Worker& w, const std::shared_ptr<std::atomic<std::size_t>>& pending) {
+  std::vector<std::shared_ptr<Session>> by_queued;
+  for (Session* s : w.sessions)
+    if (s->queued_output() > 0) by_queued.push_back(s->shared_from_this());
+  std::sort(by_queued.begin(), by_queued.end(),
+            [](const auto& a, const auto& b) { return a->queued_output() > b->queued_output(); });
+  for (auto& s : by_queued) {
+    if (output_total_.load(std::memory_order_relaxed) <= max_output_total_ / 4 * 3) break;
+    s->cut_for_budget();
+  }
+  if (--*pending == 0) shedding_.store(false);
+}
+
+void Engine::housekeeping(std::chrono::steady_clock::time_point now) {
+  std::size_t total = output_total_.load(std::memory_order_relaxed);
+  std::size_t peak = output_peak_.load(std::memory_order_relaxed);
+  if (peak >= total + kTrimAfterDrop || closed_since_trim_.load(std::memory_order_relaxed) >= kTrimAfterClosed) {
+    // glibc keeps freed memory in its arenas; after a peak, give it back to the system.
+    output_peak_.store(total, std::memory_order_relaxed);
+    closed_since_trim_.store(0, std::memory_order_relaxed);
+    ::malloc_trim(0);
+  }
+  if (now - last_reset_report_ >= kResetReportInterval) {
+    last_reset_report_ = now;
+    std::uint64_t resets = peer_resets_.load(std::memory_order_relaxed);
+    if (resets != resets_reported_) {
+      logger_.write(LogLevel::Info, "flowd", "clients reset or dropped their connections",
+                    {{"count", std::to_string(resets - resets_reported_), false},
+                     {"seconds", std::to_string(kResetReportInterval.count()), false},
+                     {"total", std::to_string(resets), false}});
+      resets_reported_ = resets;
+    }
+  }
 }
 
 // Timeouts are checked by a sweep over each worker's connections a few times a second, instead of
@@ -539,6 +631,7 @@ void Engine::sweep(Worker& w) {
   w.sweep_timer->async_wait([this, &w](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     auto now = std::chrono::steady_clock::now();
+    if (w.index == 0) housekeeping(now);
     std::vector<std::shared_ptr<Session>> live;
     live.reserve(w.sessions.size());
     for (Session* s : w.sessions) live.push_back(s->shared_from_this());
@@ -548,22 +641,8 @@ void Engine::sweep(Worker& w) {
 }
 
 // Runs on worker 0. Each worker drains its own connections on its own thread.
-void Engine::begin_drain(const char* why) {
-  if (draining_) {
-    // A second signal: stop at once.
-    logger_.write(LogLevel::Warn, "flowd", "stopping now", {{"signal", why}});
-    abort_all();
-    return;
-  }
-  draining_ = true;
-  logger_.write(LogLevel::Info, "flowd", "stopping: closing connections",
-                {{"signal", why}, {"connections", std::to_string(open_sessions_.load()), false}});
+void Engine::begin_drain(const char*) {
   for (auto& l : listeners_) l->stop();
-  if (signals_) {
-    signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
-      if (!ec) begin_drain(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    });
-  }
   drain_timer_ = std::make_unique<asio::steady_timer>(workers_[0]->io, options_.drain_grace);
   drain_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
@@ -596,11 +675,10 @@ void Engine::abort_all() {
 void Engine::finish_drain() {
   if (stopped_.exchange(true)) return;
   if (drain_timer_) drain_timer_->cancel();
-  if (signals_) {
-    boost::system::error_code ec;
-    signals_->cancel(ec);
-  }
-  logger_.write(LogLevel::Info, "flowd", "stopped");
+  if (signal_io_) signal_io_->stop();
+  std::uint64_t resets = peer_resets_.load(std::memory_order_relaxed);
+  logger_.write(LogLevel::Info, "flowd", "stopped",
+                {{"resets", std::to_string(resets), false}});
   for (auto& w : workers_) {
     if (w->sweep_timer) asio::post(w->io, [&w = *w] { w.sweep_timer->cancel(); });
     w->io.stop();

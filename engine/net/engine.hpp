@@ -15,6 +15,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -34,7 +35,13 @@ struct EngineOptions {
   std::chrono::milliseconds drain_grace{5000};
   bool handle_signals = true;
   int threads = 1;  // workers, each a thread with its own event loop
+  // Output queued for all connections together beyond which those with the most queued are cut
+  // first. 0: default_max_output_total().
+  std::size_t max_output_total = 0;
 };
+
+// 1/8 of physical memory, between 64 MiB and 4 GiB.
+std::size_t default_max_output_total();
 
 // A configurable's value given from outside: "-Cport=4000" or BAL_CONFIG_VAR_PORT=4000.
 struct ConfigOverride {
@@ -55,6 +62,12 @@ struct Worker {
   // The connection whose handler runs now, and whether that handler may wait on the network.
   Session* running = nullptr;
   bool may_suspend = false;
+  // Work done in the current slice of a connection's input: lines (or chunks) handled plus writes
+  // queued. A slice ends at a budget so that the other connections, flushing and timers get a turn.
+  std::uint32_t slice_work = 0;
+  // Connections that handlers on this thread wrote to outside their own handler: flushed together
+  // once the current slice is done (one post per slice, not one per write).
+  std::vector<std::shared_ptr<Session>> unflushed;
   // At start (module-level connections): the result a waiting initializer is resumed with.
   bool startup_done = false;
   Value startup_result;
@@ -79,6 +92,18 @@ class Engine final : public InterpreterHost {
   int run();
   // Graceful stop: stop accepting, run onClose for every connection, flush, close. Thread-safe.
   void request_stop();
+  // A stop was asked for: connections handle no more input (what is unread is dropped).
+  bool stopping() const { return draining_.load(std::memory_order_relaxed); }
+  // The process's output budget (bytes queued for all connections); thread-safe.
+  void output_charged(std::size_t n) {
+    std::size_t t = output_total_.fetch_add(n, std::memory_order_relaxed) + n;
+    if (t > output_peak_.load(std::memory_order_relaxed)) output_peak_.store(t, std::memory_order_relaxed);
+    if (t > max_output_total_ && !shedding_.exchange(true)) shed_output();
+  }
+  void output_discharged(std::size_t n) { output_total_.fetch_sub(n, std::memory_order_relaxed); }
+  std::size_t max_output_total() const { return max_output_total_; }
+  // A client reset or dropped its connection (ECONNRESET, EPIPE, TLS EOF): counted, summarised in the log.
+  void peer_reset() { peer_resets_.fetch_add(1, std::memory_order_relaxed); }
 
   std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
   const Program& program() const { return program_; }
@@ -112,7 +137,14 @@ class Engine final : public InterpreterHost {
   RunOutcome run_at_start(Fiber& fiber, const Function& fn);
   // TLS contexts of tcp:Client connections, made once per distinct secureSocket.
   std::shared_ptr<boost::asio::ssl::context> client_tls(const TlsSettings& s, std::string& error);
+  // Any thread (the signal thread, request_stop): logs `stopping` at once and hands the drain to worker 0.
+  void on_stop_signal(const char* why);
+  void wait_signal();
   void begin_drain(const char* why);
+  void shed_output();
+  void shed_worker(Worker& w, const std::shared_ptr<std::atomic<std::size_t>>& pending);
+  // Worker 0, on its sweep: the reset summary and giving freed memory back to the system.
+  void housekeeping(std::chrono::steady_clock::time_point now);
   void sweep(Worker& w);
   void abort_all();
   static constexpr std::chrono::milliseconds kSweepInterval{250};
@@ -128,7 +160,19 @@ class Engine final : public InterpreterHost {
   std::atomic<std::size_t> next_worker_{0};
   std::mutex module_lock_;
   bool module_lock_needed_ = false;
+  // Signals are waited for on a thread of their own, so that `stopping` is logged within
+  // milliseconds however busy the workers are.
+  std::unique_ptr<boost::asio::io_context> signal_io_;
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::thread signal_thread_;
+  std::size_t max_output_total_ = 0;
+  std::atomic<std::size_t> output_total_{0};
+  std::atomic<std::size_t> output_peak_{0};  // highest output_total_ since memory was last trimmed
+  std::atomic<bool> shedding_{false};
+  std::atomic<std::size_t> closed_since_trim_{0};
+  std::atomic<std::uint64_t> peer_resets_{0};
+  std::uint64_t resets_reported_ = 0;
+  std::chrono::steady_clock::time_point last_reset_report_{};
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   bool need_sweep_ = false;
   std::atomic<bool> draining_{false};

@@ -15,8 +15,12 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-// Chunks read per wake-up before yielding to other connections.
-constexpr int kMaxReadsPerWakeup = 16;
+// A slice of one connection's input: at most this many bytes read, and this much work (lines handled
+// plus writes queued, so a broadcast line to 200 users weighs 201) before the other connections,
+// flushing, timers and signals get a turn. Before, one pass ran up to 1 MiB of one connection's
+// input, so one busy client stalled everyone else for seconds.
+constexpr std::size_t kSliceBytes = 64 * 1024;
+constexpr std::uint32_t kSliceWork = 256;
 // Queued bytes at which a running handler's output starts going out before the handler ends.
 constexpr std::size_t kFlushDuringHandlerBytes = 64 * 1024;
 // Buffers gathered into one writev.
@@ -107,6 +111,7 @@ void Session::handshake() {
     return;
   }
   std::string why = ec == asio::error::eof ? "the client closed the connection" : stream_.error_text(ec);
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) engine_.peer_reset();
   engine_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed", {{"client", remote_}, {"error", why}});
   broken_ = true;
   finish_close();
@@ -205,13 +210,31 @@ void Session::resume(Value result) {
 void Session::continue_input() {
   if (state_ != State::Open || broken_) return;
   if (framer_ && !pending_input_.empty() && !close_requested_) {
+    worker_.slice_work = 0;
     std::string rest = std::move(pending_input_);
     pending_input_.clear();
     on_chunk(rest.data(), rest.size());
   } else {
     after_handler();
   }
-  if (state_ == State::Open && !broken_ && waiting_ == Handler::None) arm_read();
+  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+  if (!pending_input_.empty()) post_continue_slice();
+  else arm_read();
+}
+
+void Session::post_continue_slice() {
+  asio::post(worker_.io, [self = shared_from_this()] { self->continue_slice(); });
+}
+
+void Session::continue_slice() {
+  if (state_ != State::Open || broken_ || waiting_ != Handler::None || engine_.stopping()) return;
+  worker_.slice_work = 0;
+  std::string rest = std::move(pending_input_);
+  pending_input_.clear();
+  on_chunk(rest.data(), rest.size());
+  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+  if (!pending_input_.empty()) post_continue_slice();
+  else asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
 }
 
 void Session::handler_failed(const char* handler, const RunOutcome& r, bool call_on_error) {
@@ -281,8 +304,12 @@ void Session::on_readable(const boost::system::error_code& ec) {
     fail(ec, "read");
     return;
   }
+  // Stopping: what is unread is dropped; the drain closes the connection (onClose, flush).
+  if (engine_.stopping()) return;
+  worker_.slice_work = 0;
+  std::size_t taken = 0;
   char* buf = thread_read_buffer();
-  for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+  for (;;) {
     boost::system::error_code rec;
     std::size_t n = stream_.read_some(buf, kReadBufferBytes, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
@@ -300,6 +327,13 @@ void Session::on_readable(const boost::system::error_code& ec) {
     if (timed_) last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
     if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+    if (!pending_input_.empty()) {
+      // The slice's budget ran out inside the chunk: the rest of it comes on the next turn.
+      post_continue_slice();
+      return;
+    }
+    taken += n;
+    if (taken >= kSliceBytes || worker_.slice_work >= kSliceWork) break;
   }
   // More may be waiting: let other connections run first, then read on (edge-triggered: no re-arm).
   asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
@@ -307,6 +341,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
 
 void Session::on_chunk(const char* data, std::size_t n) {
   if (!framer_) {
+    ++worker_.slice_work;
     on_bytes(std::string_view(data, n));
     if (waiting_ == Handler::None) after_handler();
     return;
@@ -314,14 +349,23 @@ void Session::on_chunk(const char* data, std::size_t n) {
   // Every line of the chunk is handled before the output is sent: one write for a burst of lines.
   bool had_partial = framer_->buffered() > 0;
   auto r = framer_->feed(std::string_view(data, n), [this](std::string_view line) {
+    ++worker_.slice_work;
     on_bytes(line);
-    // A handler may have closed the connection, or be waiting on the network.
-    return state_ == State::Open && !close_requested_ && waiting_ == Handler::None;
+    // A handler may have closed the connection, or be waiting on the network; or the slice is over.
+    return state_ == State::Open && !close_requested_ && waiting_ == Handler::None &&
+           worker_.slice_work < kSliceWork;
   });
   if (r == LineFramer::Result::Stopped && waiting_ != Handler::None) {
     // The lines after the waiting one are handled once it is done, in order.
     pending_input_.assign(data + n - framer_->unconsumed(), framer_->unconsumed());
     if (framer_->buffered() > 0 && !had_partial) partial_since_ = last_read_;
+    return;
+  }
+  if (r == LineFramer::Result::Stopped && state_ == State::Open && !close_requested_ && framer_->unconsumed() > 0) {
+    // The slice is over: the lines after this one are handled on the connection's next turn, and
+    // what the handled ones wrote goes out now.
+    pending_input_.assign(data + n - framer_->unconsumed(), framer_->unconsumed());
+    after_handler();
     return;
   }
   // The partial-line clock runs from the first byte of an unfinished line.
@@ -365,9 +409,19 @@ bool Session::write(const Value& bytes, std::string& error) {
       error = "Socket connection already closed.";
       return false;
     }
+    std::size_t n = bytes.str().size();
+    // Counted against the limits now, not once it lands: a broadcast must not outrun them.
+    if (n == 0 || !charge(n)) return true;
     asio::post(worker_.io, [self = shared_from_this(), bytes] {
-      // No handler runs on this thread now, so the bytes can go out at once.
-      if (self->enqueue(bytes) && !self->writing_) self->flush();
+      std::size_t size = bytes.str().size();
+      if (self->state_ == State::Closed || self->broken_ || self->overflowed_.load(std::memory_order_relaxed)) {
+        self->discharge(size);
+        return;
+      }
+      self->out_bytes_ += size;
+      self->out_.push_back(bytes);
+      // Sent with whatever else arrives for it in this turn of its loop: one send for a burst.
+      self->schedule_flush();
     });
     return true;
   }
@@ -375,34 +429,82 @@ bool Session::write(const Value& bytes, std::string& error) {
     error = "Socket connection already closed.";
     return false;
   }
+  ++worker_.slice_work;
   if (!enqueue(bytes)) return true;
   if (in_handler_) {
     // A handler that writes a lot sends as it goes, so a reading client never trips the limit.
     if (out_bytes_ >= kFlushDuringHandlerBytes) flush();
-  } else if (!writing_) {
-    // Output queued from another connection's handler (same thread) goes out once that handler is done.
-    asio::post(worker_.io, [self = shared_from_this()] { self->flush(); });
+  } else {
+    // Output queued from another connection's handler (same thread) goes out once that handler's
+    // slice is done, with everything else it wrote.
+    schedule_flush();
   }
   return true;
+}
+
+// One post per turn for all the connections written to, not one per write.
+void Session::schedule_flush() {
+  if (writing_ || flush_pending_) return;
+  flush_pending_ = true;
+  if (worker_.unflushed.empty())
+    asio::post(worker_.io, [&w = worker_] {
+      std::vector<std::shared_ptr<Session>> list;
+      list.swap(w.unflushed);
+      for (auto& s : list) s->flush_queued();
+    });
+  worker_.unflushed.push_back(shared_from_this());
+}
+
+void Session::flush_queued() {
+  flush_pending_ = false;
+  if (!writing_) flush();
 }
 
 // Queues bytes on this connection's thread; false when nothing was queued (empty, or over the limit).
 bool Session::enqueue(const Value& bytes) {
   if (state_ == State::Closed || broken_) return false;
-  if (bytes.str().empty()) return false;
-  if (overflowed_) return false;  // being closed for not reading; the flow need not handle each write
-  if (out_bytes_ + bytes.str().size() > settings_.max_output_bytes) {
-    // A client that does not read must not grow the server's memory: drop its output and close it
-    // (onError, then onClose) once no handler is running.
-    overflowed_ = true;
-    asio::post(worker_.io, [self = shared_from_this()] {
-      self->fail(asio::error::no_buffer_space, "write");
-    });
-    return false;
-  }
-  out_bytes_ += bytes.str().size();
+  std::size_t n = bytes.str().size();
+  if (n == 0 || !charge(n)) return false;
+  out_bytes_ += n;
   out_.push_back(bytes);
   return true;
+}
+
+bool Session::charge(std::size_t n) {
+  // Being closed for not reading: the flow need not handle each write.
+  if (overflowed_.load(std::memory_order_relaxed)) return false;
+  if (refused_.load(std::memory_order_relaxed) &&
+      charged_.load(std::memory_order_relaxed) + n > settings_.max_output_bytes) {
+    // A client that does not take what it is sent must not grow the server's memory: drop its
+    // output and close it (onError, then onClose) once no handler is running.
+    overflow(asio::error::no_buffer_space);
+    return false;
+  }
+  charged_.fetch_add(n, std::memory_order_relaxed);
+  engine_.output_charged(n);
+  return true;
+}
+
+void Session::discharge(std::size_t n) {
+  if (n == 0) return;
+  charged_.fetch_sub(n, std::memory_order_relaxed);
+  engine_.output_discharged(n);
+}
+
+// Any thread: the connection is cut on its own thread, outside any handler.
+void Session::overflow(const boost::system::error_code& why) {
+  if (overflowed_.exchange(true)) return;
+  asio::post(worker_.io, [self = shared_from_this(), why] { self->fail(why, "write"); });
+}
+
+void Session::cut_for_budget() {
+  if (state_ == State::Closed || overflowed_.load(std::memory_order_relaxed)) return;
+  engine_.logger().write(LogLevel::Warn, "flowd", "output budget exceeded: closing the client with the most queued output",
+                         {{"client", remote_},
+                          {"queued", std::to_string(queued_output()), false},
+                          {"max_output_total", std::to_string(engine_.max_output_total()), false}});
+  overflowed_.store(true);
+  fail(asio::error::no_memory, "write");
 }
 
 void Session::close() {
@@ -430,6 +532,7 @@ void Session::flush() {
     std::size_t sent = stream_.write_some(bufs, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       writing_ = true;
+      refused_.store(true, std::memory_order_relaxed);
       auto w = stream_.want() == Stream::Want::Read ? tcp::socket::wait_read : tcp::socket::wait_write;
       stream_.socket().async_wait(w,
                          [self = shared_from_this()](const boost::system::error_code& e) { self->on_writable(e); });
@@ -446,6 +549,7 @@ void Session::flush() {
       return;
     }
     out_bytes_ -= sent;
+    discharge(sent);
     while (sent > 0) {
       std::size_t left = out_[0].str().size() - out_offset_;
       if (sent >= left) {
@@ -458,6 +562,8 @@ void Session::flush() {
       }
     }
   }
+  // It took everything: it keeps up, whatever piles up later while the loop serves others.
+  refused_.store(false, std::memory_order_relaxed);
   if (state_ == State::Closing && !in_handler_) finish_close();
 }
 
@@ -499,6 +605,7 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
   bool already_closing = state_ == State::Closing;
   broken_ = true;
   out_.clear();
+  discharge(out_bytes_);
   out_bytes_ = 0;
   std::string msg = ec == asio::error::connection_reset ? "Connection reset by peer"
                     : ec == asio::error::broken_pipe    ? "Broken pipe: the client closed the connection"
@@ -507,7 +614,14 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
                     : ec == asio::error::no_buffer_space
                         ? "output limit exceeded: more than " + std::to_string(settings_.max_output_bytes) +
                               " bytes queued for a client that is not reading (the listener's maxOutputBytes)"
+                    : ec == asio::error::no_memory
+                        ? "output budget exceeded: " + std::to_string(engine_.max_output_total()) +
+                              " bytes queued for all clients together (--max-output-total); this client had the most"
                         : ec.message();
+  // A peer that resets or leaves is normal traffic: counted, and summarised in the log at INFO.
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      (ec == boost::system::errc::protocol_error && msg.find("unexpected eof") != std::string::npos))
+    engine_.peer_reset();
   engine_.logger().write(LogLevel::Debug, "flowd", std::string("connection failed during ") + during,
                          {{"client", remote_}, {"error", msg}});
   state_ = State::Closing;
@@ -524,6 +638,7 @@ void Session::finish_close() {
   stream_.close(!broken_);
   engine_.lock_forget(this);
   out_.clear();
+  discharge(out_bytes_);
   out_bytes_ = 0;
   engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
   if (registered_) {

@@ -38,6 +38,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void abort();
   // Called a few times a second by the engine: handshake, idle, partial-line and closing timeouts.
   void check_timeouts(std::chrono::steady_clock::time_point now);
+  // Output budget of the process exceeded: this connection, among those with the most queued output,
+  // is cut (onError, then onClose).
+  void cut_for_budget();
+  // Bytes queued for this connection, including those handed over from other threads.
+  std::size_t queued_output() const { return charged_.load(std::memory_order_relaxed); }
+  // Sends what handlers on this thread queued for it since (see Worker::unflushed).
+  void flush_queued();
   // Continues a handler that waited on the network (a tcp:Client action) with the action's result.
   void resume(Value result);
   // What the waiting handler waits on, so that a drain can end the wait.
@@ -53,6 +60,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void connect_done(RunOutcome& r);
   void bytes_done(RunOutcome& r);
   void continue_input();
+  // Handles the input left over when a slice's budget ran out, then reads on.
+  void continue_slice();
+  void post_continue_slice();
   void arm_read();
   void on_readable(const boost::system::error_code& ec);
   void on_chunk(const char* data, std::size_t n);
@@ -68,7 +78,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void run_on_close();
   void after_handler();
   bool enqueue(const Value& bytes);
+  // Counts bytes against this connection's output limit and the process's output budget at once,
+  // whichever thread queues them; false when the limit is passed (the connection is then cut).
+  bool charge(std::size_t n);
+  void discharge(std::size_t n);
+  void overflow(const boost::system::error_code& why);
   void flush();
+  void schedule_flush();
   void on_writable(const boost::system::error_code& ec);
   void finish_close();
   std::string client() const;
@@ -91,7 +107,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   const ClassInfo* class_ = nullptr;
   std::vector<Value> out_;     // queued output, in order
   std::size_t out_offset_ = 0; // bytes of out_[0] already sent
-  std::size_t out_bytes_ = 0;  // bytes queued in all
+  std::size_t out_bytes_ = 0;  // bytes in out_ (this thread only)
+  // out_bytes_ plus bytes posted from other threads and not yet in out_: what the limit judges.
+  std::atomic<std::size_t> charged_{0};
+  // The socket refused bytes and has not yet taken everything queued since: only then is a
+  // connection judged by maxOutputBytes (not for what piled up while its loop served others).
+  std::atomic<bool> refused_{false};
   State state_ = State::Connecting;
   bool in_handler_ = false;
   bool close_requested_ = false;
@@ -100,7 +121,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool on_close_ran_ = false;
   bool registered_ = false;
   bool timed_ = false;         // an idle or line timeout is set
-  bool overflowed_ = false;    // queued output passed maxOutputBytes
+  bool flush_pending_ = false; // in the worker's unflushed list
+  std::atomic<bool> overflowed_{false};  // queued output passed maxOutputBytes (or the process budget)
+  boost::system::error_code overflow_why_;
   std::atomic<bool> closed_{false};  // readable from other threads
   std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point partial_since_;  // when the unfinished line began

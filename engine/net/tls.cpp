@@ -6,8 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <openssl/x509v3.h>
 
 namespace flowd {
@@ -27,6 +29,34 @@ std::string openssl_reason() {
     out += r ? r : "error " + std::to_string(ERR_GET_REASON(e));
   }
   return out;
+}
+
+// OpenSSL's socket BIO writes with write(), which raises SIGPIPE when the peer has gone (a client that
+// leaves right after the handshake, while the server sends its TLS 1.3 session tickets). This BIO is
+// the socket BIO with its write done by send(MSG_NOSIGNAL): the failure comes back as EPIPE instead.
+int nosignal_write(BIO* b, const char* data, int len) {
+  int fd = -1;
+  BIO_get_fd(b, &fd);
+  errno = 0;
+  int n = static_cast<int>(::send(fd, data, static_cast<std::size_t>(len), MSG_NOSIGNAL));
+  BIO_clear_retry_flags(b);
+  if (n <= 0 && BIO_sock_should_retry(n)) BIO_set_retry_write(b);
+  return n;
+}
+
+const BIO_METHOD* nosignal_socket_method() {
+  static const BIO_METHOD* method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "flowd socket");
+    BIO_meth_set_write(m, nosignal_write);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
 }
 
 // Reads a PEM file and lists the kinds of block it holds ("CERTIFICATE", "PRIVATE KEY"...), so that
@@ -245,7 +275,9 @@ std::shared_ptr<ssl::context> make_client_tls(const TlsSettings& s, std::string&
 
 TlsStream::TlsStream(ssl::context& ctx, int fd, bool server, const std::string& host, bool verify_host) {
   ssl_ = SSL_new(ctx.native_handle());
-  SSL_set_fd(ssl_, fd);
+  BIO* bio = BIO_new(nosignal_socket_method());
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);
+  SSL_set_bio(ssl_, bio, bio);
   if (server) {
     SSL_set_accept_state(ssl_);
     return;

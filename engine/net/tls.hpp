@@ -1,6 +1,6 @@
 // TLS for listeners and tcp:Client connections. A context is configured once (Boost.Asio's
 // ssl::context over OpenSSL) with errors that name the file and the problem; each connection then
-// runs OpenSSL on its own non-blocking socket (SSL_set_fd), as Redis and HAProxy do, so a TLS
+// runs OpenSSL on its own non-blocking socket (a socket BIO that sends with MSG_NOSIGNAL), as Redis and HAProxy do, so a TLS
 // connection uses the same readiness loop as a plain one and keeps no buffers of its own while idle.
 #pragma once
 #include <utility>
