@@ -36,9 +36,8 @@ function(flowd_target_defaults target)
   flowd_set_sanitizers(${target})
 endfunction()
 
-# Build speed. Precompiled headers: the third-party headers (Asio, OpenSSL, nlohmann_json, spdlog, fmt,
-# GoogleTest) are parsed once per target family instead of once per source file; nlohmann_json alone
-# costs every node file as much as compiling the node itself.
+# Build speed (docs/development.md, "Build times"): a precompiled header for the sources that share a
+# heavy third-party header (Asio in engine/net/), parsed once instead of once per source file.
 function(flowd_precompile target)
   if(FLOWD_PCH)
     target_precompile_headers(${target} PRIVATE ${ARGN})
