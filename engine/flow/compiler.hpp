@@ -17,6 +17,8 @@
 
 namespace flowd {
 
+struct ParseError;
+
 // What every function compiler of one flow shares.
 struct ModuleContext {
   Program& program;
@@ -158,6 +160,9 @@ class FunctionCompiler {
   const Type* resolve_type_in(const std::string& text, ExprCtx& c, int pos);
   void error_at(ExprCtx& c, DiagId id, const Expr& e, std::string msg);
   void error_span(ExprCtx& c, DiagId id, int pos, int len, std::string msg);
+  // E201 (or E213 for a literal out of range), with a hint for the usual slips of writing an
+  // expression inside a JSON string.
+  void syntax_error(ExprCtx& c, const ParseError& e);
   void mismatch(ExprCtx& c, const Expr& e, const Type* got, const Type* want, std::string_view what);
   Narrowing narrowing_of(const Expr& is_test);
   const Type* compile_expression_text(const NodeSpec& n, std::string_view key, const std::string& src,
