@@ -77,6 +77,11 @@ std::string Diagnostics::format(std::string_view file) const {
     } else if (!d.line_text.empty() && d.column > 0) {
       out += excerpt_lines(d.line_text, d.column - 1, 1, true);
     }
+    for (const auto& n : d.notes) {
+      out += std::string(file) + ':' + std::to_string(n.line) + ':' + std::to_string(n.column) + ": note: " +
+             n.message + '\n';
+      if (!n.line_text.empty()) out += excerpt_lines(n.line_text, n.column - 1, 1, true);
+    }
   }
   return out;
 }
@@ -84,9 +89,9 @@ std::string Diagnostics::format(std::string_view file) const {
 namespace {
 
 // How wide an excerpt may be before it is cut to a window around the caret (a terminal's width).
-constexpr std::size_t kMaxExcerptColumns = 100;
-// Of that window, how much comes before the caret.
-constexpr std::size_t kExcerptLead = 40;
+constexpr std::size_t kMaxExcerptColumns = 120;
+// Of that window, how much at least comes before the caret (more when the text ends sooner).
+constexpr std::size_t kExcerptLead = 50;
 
 // One displayed cell per byte group: a control character as its escape, a UTF-8 sequence as one
 // column, anything else as itself.
@@ -145,9 +150,11 @@ std::string excerpt_lines(std::string_view text, int offset, int length, bool ke
   // A long text is cut to a window that starts kExcerptLead columns before the caret.
   std::size_t from = 0, to = cells.size();
   if (total > kMaxExcerptColumns) {
-    std::size_t lead = 0;
+    std::size_t lead = 0, rest = 0;
     from = std::min(first, cells.size());
-    while (from > 0 && lead + width_of(cells[from - 1]) <= kExcerptLead) lead += width_of(cells[--from]);
+    for (std::size_t k = from; k < cells.size(); ++k) rest += width_of(cells[k]);
+    std::size_t budget = std::max(kExcerptLead, rest < kMaxExcerptColumns ? kMaxExcerptColumns - rest : 0);
+    while (from > 0 && lead + width_of(cells[from - 1]) <= budget) lead += width_of(cells[--from]);
     std::size_t used = lead;
     to = from;
     while (to < cells.size() && used + width_of(cells[to]) <= kMaxExcerptColumns) used += width_of(cells[to++]);

@@ -31,6 +31,15 @@ struct Diagnostic {
   int line = 0;              // 1-based position in the file, 0 if unknown
   int column = 0;
   std::string line_text;     // the file's line, for a caret under `column` when not in an expression
+  // A second place that explains the error ("file:line:col: note: ..."), such as the comma that a
+  // JSON syntax error is really about.
+  struct Note {
+    std::string message;
+    int line = 0;
+    int column = 0;
+    std::string line_text;
+  };
+  std::vector<Note> notes;
 };
 
 class SourceIndex;
