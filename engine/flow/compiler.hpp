@@ -79,6 +79,12 @@ class FunctionCompiler {
   // Returns its static type, or null when an error was reported.
   const Type* expression_field(const NodeSpec& n, std::string_view key, const Type* expected);
   const Type* condition_field(const NodeSpec& n, std::string_view key, Narrowing* narrowing);
+  // The initial value of a variable declared `declared` (null: no type given) named `name`. A
+  // computed value that does not fit is reported once, at the "type" field; a literal that does
+  // not fit, or a value that fits once its error is checked, at the expression. Returns the type to
+  // declare the variable with (null: its uses are not checked again).
+  const Type* declared_variable_value(const NodeSpec& n, std::string_view key, const Type* declared,
+                                      const std::string& name);
   // A call written as a node: function name and named arguments as a JSON object of expressions.
   const Type* named_call(const NodeSpec& n, std::string_view function_key, std::string_view args_key);
   // Binds the value on the stack to n["variable"] (declared with n["type"]), or pops it.

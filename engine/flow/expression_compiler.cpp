@@ -240,6 +240,45 @@ const Type* FunctionCompiler::expression_field(const NodeSpec& n, std::string_vi
   return compile_expression_text(n, key, j->get<std::string>(), expected, nullptr);
 }
 
+const Type* FunctionCompiler::declared_variable_value(const NodeSpec& n, std::string_view key, const Type* declared,
+                                                      const std::string& name) {
+  const Json* j = field(n, key, true, Json::value_t::string);
+  if (!j) return declared;
+  std::string src = j->get<std::string>();
+  ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
+  ParseResult r = parse_expression(src);
+  if (r.error) {
+    syntax_error(c, *r.error);
+    return declared;
+  }
+  const Expr& e = *r.expr;
+  const Type* t = expr(e, c, declared);
+  if (!t) return declared;
+  if (!declared) return t;
+  if (types().assignable(t, declared)) return declared;
+  bool literal = e.kind == ExprKind::NilLit || e.kind == ExprKind::BoolLit || e.kind == ExprKind::IntLit ||
+                 e.kind == ExprKind::FloatLit || e.kind == ExprKind::StringLit || e.kind == ExprKind::Template ||
+                 e.kind == ExprKind::ArrayLit || e.kind == ExprKind::MapLit;
+  bool check_fits = t->contains(TypeKind::Error) && types().assignable(types().without(t, TypeKind::Error), declared);
+  if (literal || check_fits || name.empty()) {
+    mismatch(c, e, t, declared, "the value of \"" + std::string(key) + "\"");
+    return declared;
+  }
+  // The value was computed: the declaration is the likelier slip, and the uses follow the value.
+  std::string type_text = n.json.value("type", std::string());
+  std::string convert;
+  if (declared->kind == TypeKind::Array && declared->elem->kind == TypeKind::Byte && t->kind == TypeKind::String)
+    convert = " (.toBytes())";
+  else if (declared->kind == TypeKind::String && t->kind == TypeKind::Array && t->elem->kind == TypeKind::Byte)
+    convert = " (string:fromBytes(...))";
+  else if (declared->kind == TypeKind::String && TypeTable::is_simple(t))
+    convert = " (.toString())";
+  diags().expr_error(DiagId::TypeMismatch, n.pointer + "/type", type_text, 0, static_cast<int>(type_text.size()),
+                     "'" + name + "' is declared " + declared->name + ", but its expression is " + t->name +
+                         ": declare it as " + t->name + " (or leave \"type\" out), or convert the value" + convert);
+  return nullptr;
+}
+
 const Type* FunctionCompiler::condition_field(const NodeSpec& n, std::string_view key, Narrowing* narrowing) {
   const Json* j = field(n, key, true, Json::value_t::string);
   if (!j) return nullptr;
