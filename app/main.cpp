@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -46,6 +47,25 @@ Options of run:
 Exit status: 0 success (and after SIGINT/SIGTERM), 1 the flow has errors or cannot be served,
 2 wrong usage.
 )";
+
+// A start-up error, in the one format of them all: "flowd: SUBJECT: message" on stderr (the subject
+// is the option as given, -Cport=70000, or the part of the flow), and in the log file if there is one.
+void startup_error(const std::string& msg, Logger* logger, const LogConfig& log) {
+  std::fprintf(stderr, "flowd: %s\n", msg.c_str());
+  if (logger && !log.file.empty()) {
+    logger->write(LogLevel::Error, "flowd", msg);
+    logger->flush();
+  }
+}
+
+// A file that the flow's own directory has a script to make (examples/tls-chat/make-cert.sh): say so.
+std::string missing_file_hint(const std::string& error, const std::string& flow) {
+  if (error.find("No such file or directory") == std::string::npos) return "";
+  std::filesystem::path script = std::filesystem::path(flow).parent_path() / "make-cert.sh";
+  std::error_code ec;
+  if (!std::filesystem::exists(script, ec)) return "";
+  return "; make the certificate and key with " + script.string();
+}
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "flowd: %s\nTry 'flowd --help'.\n", msg.c_str());
@@ -184,20 +204,18 @@ int cmd_run(const std::vector<std::string>& args) {
   try {
     logger = std::make_unique<Logger>(log);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "flowd: cannot open the log file %s: %s\n", log.file.c_str(), e.what());
+    std::fprintf(stderr, "flowd: --log-file=%s: cannot open the log file: %s\n", log.file.c_str(), e.what());
     return kExitFlowError;
   }
   Engine engine(*r.program, *logger, options);
   std::vector<std::string> errors;
   if (!engine.configure(overrides, errors)) {
-    for (const auto& e : errors) std::fprintf(stderr, "flowd: %s\n", e.c_str());
+    for (const auto& e : errors) startup_error(e, logger.get(), log);
     return kExitFlowError;
   }
   std::string error;
   if (!engine.listen(error)) {
-    logger->write(LogLevel::Error, "flowd", error);
-    logger->flush();
-    if (!log.file.empty()) std::fprintf(stderr, "flowd: %s\n", error.c_str());
+    startup_error(error + missing_file_hint(error, flow), logger.get(), log);
     return kExitFlowError;
   }
   return engine.run();

@@ -46,10 +46,10 @@ class VariableNode final : public NodeKind {
       return false;
     }
     // The variable is declared after its expression, so the expression cannot read it.
-    const Type* t = fc.expression_field(n, "expression", declared);
+    const Type* t = fc.declared_variable_value(n, "expression", declared, name.value_or(""));
     if (!name) return false;
     // Declared even when its expression is wrong (null type: uses are not reported again).
-    const Type* type = !type_ok ? nullptr : declared ? declared : t;
+    const Type* type = type_ok ? t : nullptr;
     int slot = fc.declare_local(n, "variable", *name, type);
     if (slot >= 0) fc.emit(Op::StoreLocal, slot);
     return false;

@@ -17,6 +17,8 @@
 
 namespace flowd {
 
+struct ParseError;
+
 // What every function compiler of one flow shares.
 struct ModuleContext {
   Program& program;
@@ -79,6 +81,12 @@ class FunctionCompiler {
   // Returns its static type, or null when an error was reported.
   const Type* expression_field(const NodeSpec& n, std::string_view key, const Type* expected);
   const Type* condition_field(const NodeSpec& n, std::string_view key, Narrowing* narrowing);
+  // The initial value of a variable declared `declared` (null: no type given) named `name`. A
+  // computed value that does not fit is reported once, at the "type" field; a literal that does
+  // not fit, or a value that fits once its error is checked, at the expression. Returns the type to
+  // declare the variable with (null: its uses are not checked again).
+  const Type* declared_variable_value(const NodeSpec& n, std::string_view key, const Type* declared,
+                                      const std::string& name);
   // A call written as a node: function name and named arguments as a JSON object of expressions.
   const Type* named_call(const NodeSpec& n, std::string_view function_key, std::string_view args_key);
   // Binds the value on the stack to n["variable"] (declared with n["type"]), or pops it.
@@ -160,6 +168,9 @@ class FunctionCompiler {
   const Type* resolve_type_in(const std::string& text, ExprCtx& c, int pos);
   void error_at(ExprCtx& c, DiagId id, const Expr& e, std::string msg);
   void error_span(ExprCtx& c, DiagId id, int pos, int len, std::string msg);
+  // E201 (or E213 for a literal out of range), with a hint for the usual slips of writing an
+  // expression inside a JSON string.
+  void syntax_error(ExprCtx& c, const ParseError& e);
   void mismatch(ExprCtx& c, const Expr& e, const Type* got, const Type* want, std::string_view what);
   Narrowing narrowing_of(const Expr& is_test);
   const Type* compile_expression_text(const NodeSpec& n, std::string_view key, const std::string& src,

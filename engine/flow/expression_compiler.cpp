@@ -36,6 +36,68 @@ const char* op_text(Tok op) {
 
 // ---- diagnostics helpers
 
+namespace {
+// `text` as it is written inside a JSON string: "\"Hi!\"".
+std::string as_json_string(std::string_view text) { return Json(std::string(text)).dump(); }
+
+// The JSON escapes (\r\n) that put these control characters into the expression.
+std::string json_escapes(std::string_view control) {
+  std::string out;
+  for (char ch : control) {
+    switch (ch) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        auto u = static_cast<unsigned char>(ch);
+        out += std::string("\\u00") + kHex[u >> 4] + kHex[u & 15];
+      }
+    }
+  }
+  return out;
+}
+
+bool is_control(char ch) { return static_cast<unsigned char>(ch) < 0x20 && ch != ' '; }
+
+// A hint for the mistakes people make writing an expression inside a JSON string, or "". May move
+// the caret of `e` onto the characters the hint is about.
+std::string syntax_hint(std::string_view src, ParseError& e) {
+  auto at = static_cast<std::size_t>(std::clamp(e.pos, 0, static_cast<int>(src.size())));
+  // A JSON escape such as \r\n put a real line break into a string literal.
+  if (e.message == "unterminated string literal") {
+    auto brk = src.find('\n', at);
+    if (brk != std::string_view::npos) {
+      std::size_t from = brk, to = brk + 1;
+      while (from > at + 1 && is_control(src[from - 1]) && src[from - 1] != '\t') --from;
+      while (to < src.size() && is_control(src[to]) && src[to] != '\t') ++to;
+      e.pos = static_cast<int>(from);
+      e.len = static_cast<int>(to - from);
+      std::string escapes = json_escapes(src.substr(from, to - from));
+      std::string twice;
+      for (char ch : escapes) twice += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
+      return ": JSON turned " + escapes + " into a real line break; write " + twice + " inside the expression";
+    }
+  }
+  bool quoted = src.find('"') != std::string_view::npos || src.find('`') != std::string_view::npos;
+  if (quoted || e.message.rfind("unexpected", 0) != 0) return "";
+  if (src.find("${") != std::string_view::npos)
+    return "; a template is written in backticks after string: " + as_json_string("string `" + std::string(src) + "`");
+  return "; if this is text, a string is written with its quotes inside the JSON string: " +
+         as_json_string("\"" + std::string(src) + "\"");
+}
+}  // namespace
+
+void FunctionCompiler::syntax_error(ExprCtx& c, const ParseError& e) {
+  if (e.overflow) {
+    error_span(c, DiagId::ConstantOverflow, e.pos, e.len, e.message);
+    return;
+  }
+  ParseError shown = e;
+  std::string hint = syntax_hint(c.src, shown);
+  error_span(c, DiagId::ExprSyntax, shown.pos, shown.len, shown.message + hint);
+}
+
 void FunctionCompiler::error_span(ExprCtx& c, DiagId id, int pos, int len, std::string msg) {
   diags().expr_error(id, c.pointer, c.src, pos, len, std::move(msg));
 }
@@ -73,8 +135,7 @@ const Type* FunctionCompiler::compile_expression_text(const NodeSpec& n, std::st
   ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
   ParseResult r = parse_expression(src);
   if (r.error) {
-    error_span(c, r.error->overflow ? DiagId::ConstantOverflow : DiagId::ExprSyntax, r.error->pos, r.error->len,
-               r.error->message);
+    syntax_error(c, *r.error);
     return nullptr;
   }
   const Expr& e = *r.expr;
@@ -130,7 +191,7 @@ std::optional<FunctionCompiler::Iteration> FunctionCompiler::foreach_collection(
   ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
   ParseResult r = parse_expression(src);
   if (r.error) {
-    error_span(c, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
+    syntax_error(c, *r.error);
     return std::nullopt;
   }
   const Expr& e = *r.expr;
@@ -179,6 +240,45 @@ const Type* FunctionCompiler::expression_field(const NodeSpec& n, std::string_vi
   return compile_expression_text(n, key, j->get<std::string>(), expected, nullptr);
 }
 
+const Type* FunctionCompiler::declared_variable_value(const NodeSpec& n, std::string_view key, const Type* declared,
+                                                      const std::string& name) {
+  const Json* j = field(n, key, true, Json::value_t::string);
+  if (!j) return declared;
+  std::string src = j->get<std::string>();
+  ExprCtx c{&n, key, src, n.pointer + "/" + std::string(key)};
+  ParseResult r = parse_expression(src);
+  if (r.error) {
+    syntax_error(c, *r.error);
+    return declared;
+  }
+  const Expr& e = *r.expr;
+  const Type* t = expr(e, c, declared);
+  if (!t) return declared;
+  if (!declared) return t;
+  if (types().assignable(t, declared)) return declared;
+  bool literal = e.kind == ExprKind::NilLit || e.kind == ExprKind::BoolLit || e.kind == ExprKind::IntLit ||
+                 e.kind == ExprKind::FloatLit || e.kind == ExprKind::StringLit || e.kind == ExprKind::Template ||
+                 e.kind == ExprKind::ArrayLit || e.kind == ExprKind::MapLit;
+  bool check_fits = t->contains(TypeKind::Error) && types().assignable(types().without(t, TypeKind::Error), declared);
+  if (literal || check_fits || name.empty()) {
+    mismatch(c, e, t, declared, "the value of \"" + std::string(key) + "\"");
+    return declared;
+  }
+  // The value was computed: the declaration is the likelier slip, and the uses follow the value.
+  std::string type_text = n.json.value("type", std::string());
+  std::string convert;
+  if (declared->kind == TypeKind::Array && declared->elem->kind == TypeKind::Byte && t->kind == TypeKind::String)
+    convert = " (.toBytes())";
+  else if (declared->kind == TypeKind::String && t->kind == TypeKind::Array && t->elem->kind == TypeKind::Byte)
+    convert = " (string:fromBytes(...))";
+  else if (declared->kind == TypeKind::String && TypeTable::is_simple(t))
+    convert = " (.toString())";
+  diags().expr_error(DiagId::TypeMismatch, n.pointer + "/type", type_text, 0, static_cast<int>(type_text.size()),
+                     "'" + name + "' is declared " + declared->name + ", but its expression is " + t->name +
+                         ": declare it as " + t->name + " (or leave \"type\" out), or convert the value" + convert);
+  return nullptr;
+}
+
 const Type* FunctionCompiler::condition_field(const NodeSpec& n, std::string_view key, Narrowing* narrowing) {
   const Json* j = field(n, key, true, Json::value_t::string);
   if (!j) return nullptr;
@@ -211,7 +311,7 @@ const Type* FunctionCompiler::named_call(const NodeSpec& n, std::string_view fun
       p.ctx = std::make_unique<ExprCtx>(ExprCtx{&n, p.name, p.src, args_spec.pointer + "/" + escape_pointer_token(p.name)});
       ParseResult r = parse_expression(p.src);
       if (r.error) {
-        error_span(*p.ctx, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
+        syntax_error(*p.ctx, *r.error);
         ok = false;
         continue;
       }
@@ -242,7 +342,7 @@ void FunctionCompiler::assignment(const NodeSpec& n, std::string_view target_key
   ExprCtx c{&n, target_key, *target, n.pointer + "/" + std::string(target_key)};
   ParseResult r = parse_expression(*target);
   if (r.error) {
-    error_span(c, DiagId::ExprSyntax, r.error->pos, r.error->len, r.error->message);
+    syntax_error(c, *r.error);
     return;
   }
   const Expr& e = *r.expr;

@@ -46,6 +46,62 @@ std::string clean_json_error(const std::string& what) {
   return m;
 }
 
+// The line of `text` that holds byte `at`, without its line break.
+std::string line_at(std::string_view text, std::size_t at) {
+  std::size_t start = at == 0 ? 0 : text.rfind('\n', at - 1);
+  start = start == std::string_view::npos || at == 0 ? 0 : start + 1;
+  std::size_t end = text.find('\n', at);
+  std::string line(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Offset of the first byte of the JSON token whose last byte is at `last` (a string, a number, a
+// literal or one punctuation character).
+std::size_t token_start(std::string_view t, std::size_t last) {
+  if (t[last] == '"') {
+    // Back to the opening quote: the first quote before it that no backslash escapes.
+    for (std::size_t i = last; i-- > 0;) {
+      if (t[i] != '"') continue;
+      std::size_t slashes = 0;
+      while (i > slashes && t[i - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) return i;
+    }
+    return last;
+  }
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-'; };
+  std::size_t i = last;
+  if (word(t[i]))
+    while (i > 0 && word(t[i - 1])) --i;
+  return i;
+}
+
+// nlohmann reports a trailing or missing comma at the token after it: find the comma (or where it
+// belongs) so a note can point there. Returns the offset and the note, or npos.
+std::pair<std::size_t, std::string> find_comma_mistake(std::string_view t, std::size_t at, const std::string& what) {
+  if (at >= t.size()) return {std::string_view::npos, ""};
+  std::size_t start = token_start(t, at);
+  std::size_t before = start;
+  while (before > 0 && is_json_space(t[before - 1])) --before;
+  if (before == 0) return {std::string_view::npos, ""};
+  char prev = t[before - 1];
+  char c = t[start];
+  if ((c == '}' || c == ']') && prev == ',')
+    return {before - 1, std::string("this comma is a trailing comma before '") + c + "': JSON allows none after the last " +
+                            (c == '}' ? "member of an object" : "element of a list") + "; remove it"};
+  bool value_start = c == '"' || c == '{' || c == '[' || c == '-' || std::isalnum(static_cast<unsigned char>(c));
+  bool after_value = prev == '"' || prev == '}' || prev == ']' || std::isalnum(static_cast<unsigned char>(prev));
+  if (value_start && after_value) {
+    if (what.find("expected '}'") != std::string::npos)
+      return {before, "a comma is missing here: a ',' must separate the members of an object"};
+    if (what.find("expected ']'") != std::string::npos)
+      return {before, "a comma is missing here: a ',' must separate the elements of a list"};
+  }
+  return {std::string_view::npos, ""};
+}
+
 class ModuleCompiler {
  public:
   ModuleCompiler(Program& p, Diagnostics& d, const NodeRegistry& r, const Json& root)
@@ -129,14 +185,42 @@ class ModuleCompiler {
     FunctionCompiler fc(ctx_, fn, nullptr, type);
     if (!fc.expression_field(n, key, type)) return nullptr;
     fc.emit(Op::Return);
+    if (auto it = n.json.find(key); it != n.json.end() && it->is_string()) {
+      int g = ctx_.global_index(it->get<std::string>());
+      if (g >= 0 && P().globals[static_cast<std::size_t>(g)].configurable) fn.reads_configurable = g;
+    }
     return &fn;
+  }
+
+  // A declared variable's initial value is "default" on configurables and class variables and
+  // "expression" on module variables (as BI writes them). The other name is taken with a warning
+  // saying which to write; both at once is an error. Returns the key that holds the value, or null.
+  const char* initial_value_key(const NodeSpec& v, const char* canonical, const char* other, const char* what) {
+    auto given = [&](const char* key) {
+      auto it = v.json.find(key);
+      return it != v.json.end() && !it->is_null();
+    };
+    if (given(canonical) && given(other)) {
+      D().error(DiagId::InitialValueTwice, v.pointer + "/" + other,
+                std::string("both \"") + canonical + "\" and \"" + other + "\" give the initial value of " + what +
+                    ": keep only \"" + canonical + "\"");
+      return canonical;
+    }
+    if (given(other)) {
+      D().warning(DiagId::InitialValueKey, v.pointer + "/" + other,
+                  std::string("the initial value of ") + what + " is written \"" + canonical + "\", not \"" + other +
+                      "\" (taken as \"" + canonical + "\")");
+      return other;
+    }
+    return given(canonical) ? canonical : nullptr;
   }
 
   void configurables() {
     NodeSpec top{root_, ""};
     std::set<std::string> seen;
     each_object(top, "configurables", [&](const NodeSpec& c) {
-      check_keys(c, {"name", "type", "default", "description"});
+      check_keys(c, {"name", "type", "default", "expression", "description"});
+      const char* init_key = initial_value_key(c, "default", "expression", "a configurable");
       auto name = name_of(c, seen, "configurable");
       Function scratch;
       FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
@@ -155,8 +239,7 @@ class ModuleCompiler {
       g.type = t;
       g.configurable = true;
       g.pointer = c.pointer;
-      if (c.json.contains("default") && !c.json["default"].is_null())
-        g.init = module_expression(c, "default", t, "configurable " + *name);
+      if (init_key) g.init = module_expression(c, init_key, t, "configurable " + *name);
       P().globals.push_back(std::move(g));
     });
   }
@@ -167,7 +250,8 @@ class ModuleCompiler {
     std::set<std::string> seen;
     for (const auto& g : P().globals) seen.insert(g.name);
     each_object(top, "variables", [&](const NodeSpec& v) {
-      check_keys(v, {"name", "type", "expression", "description"});
+      check_keys(v, {"name", "type", "expression", "default", "description"});
+      const char* init_key = initial_value_key(v, "expression", "default", "a module variable");
       auto name = name_of(v, seen, "module variable");
       Function scratch;
       FunctionCompiler fc(ctx_, scratch, nullptr, P().types->nil());
@@ -179,7 +263,8 @@ class ModuleCompiler {
       g.name = *name;
       g.type = t;
       g.pointer = v.pointer;
-      g.init = module_expression(v, "expression", t, "variable " + *name);
+      // Without either key, "expression" is reported missing.
+      g.init = module_expression(v, init_key ? init_key : "expression", t, "variable " + *name);
       if (holds_client(t)) P().shares_clients = true;
       P().globals.push_back(std::move(g));
     });
@@ -462,9 +547,15 @@ class ModuleCompiler {
       check_keys(c, {"name", "variables", "methods", "description"});
       // Fields first (methods refer to them).
       std::set<std::string> seen;
-      std::vector<std::pair<NodeSpec, int>> computed;  // non-constant defaults
+      struct Initial {
+        NodeSpec spec;
+        int field;
+        const char* key;  // "default", or "expression" taken with a warning
+      };
+      std::vector<Initial> computed;  // non-constant defaults
       each_object(c, "variables", [&](const NodeSpec& v) {
-        check_keys(v, {"name", "type", "default", "description"});
+        check_keys(v, {"name", "type", "default", "expression", "description"});
+        const char* init_key = initial_value_key(v, "default", "expression", "a class variable");
         auto name = name_of(v, seen, "class variable");
         Function scratch;
         FunctionCompiler fc(ctx_, scratch, nullptr, T.nil());
@@ -475,13 +566,13 @@ class ModuleCompiler {
         ci.fields.push_back({*name, t});
         ci.field_template.emplace_back();
         int idx = static_cast<int>(ci.fields.size() - 1);
-        if (!v.json.contains("default") || v.json["default"].is_null()) {
+        if (!init_key) {
           if (!T.assignable(T.nil(), t))
             D().error(DiagId::MissingField, v.pointer,
                       "class variable '" + *name + "' of type " + t->name + " needs a \"default\"");
           return;
         }
-        computed.emplace_back(v, idx);
+        computed.push_back({v, idx, init_key});
       });
       // Defaults: a literal goes into the instance template, anything else into the initializer.
       if (!computed.empty()) {
@@ -490,9 +581,9 @@ class ModuleCompiler {
         FunctionCompiler fc(ctx_, init, &ci, T.nil());
         init.nparams = 1;
         bool any_code = false;
-        for (auto& [v, idx] : computed) {
+        for (auto& [v, idx, key] : computed) {
           int start = fc.here();
-          const Type* t = fc.expression_field(v, "default", ci.fields[static_cast<std::size_t>(idx)].type);
+          const Type* t = fc.expression_field(v, key, ci.fields[static_cast<std::size_t>(idx)].type);
           if (!t) continue;
           if (fc.here() == start + 1) {
             const Instr& in = init.code.back();
@@ -647,11 +738,18 @@ LoadResult load_flow_text(std::string text, const std::string& file_name, const 
   try {
     root = Json::parse(r.text);
   } catch (const Json::parse_error& e) {
-    auto& d = r.diags.error(DiagId::JsonSyntax, "", clean_json_error(e.what()));
-    std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
-    auto pos = index.position_of_offset(std::min(at, r.text.size()));
+    std::size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, r.text.size());
+    std::string what = clean_json_error(e.what());
+    auto& d = r.diags.error(DiagId::JsonSyntax, "", what);
+    auto pos = index.position_of_offset(at);
     d.line = pos.line;
     d.column = pos.column;
+    d.line_text = line_at(r.text, at);
+    // nlohmann reports a comma mistake at the next token: a note shows the comma (or where it belongs).
+    if (auto [comma, message] = find_comma_mistake(r.text, at, what); comma != std::string_view::npos) {
+      auto cpos = index.position_of_offset(comma);
+      d.notes.push_back({message, cpos.line, cpos.column, line_at(r.text, comma)});
+    }
     return r;
   } catch (const Json::exception& e) {
     // Valid JSON syntax that nlohmann cannot hold, e.g. a number too large for a double (found by

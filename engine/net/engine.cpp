@@ -85,6 +85,7 @@ Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
     : program_(program), logger_(logger), options_(options) {
   max_output_total_ = options_.max_output_total > 0 ? options_.max_output_total : default_max_output_total();
   globals_.resize(program_.globals.size());
+  given_as_.resize(program_.globals.size());
   int threads = options_.threads > 0 ? options_.threads : default_thread_count();
   // A shared tcp:Client lives on one event loop; such flows are served by one thread.
   if (program_.shares_clients && threads > 1) {
@@ -160,7 +161,7 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
     if (const char* e = std::getenv(env_name(g.name).c_str())) {
       env_value = e;
       given = &env_value;
-      source = env_name(g.name);
+      source = env_name(g.name) + "=" + env_value;
     } else {
       for (const auto& o : overrides)
         if (o.name == g.name) {
@@ -169,6 +170,7 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
         }
     }
     if (given) {
+      given_as_[i] = source;
       std::string why;
       if (!parse_config_value(*given, g.type, globals_[i], why))
         errors.push_back(source + ": configurable '" + g.name + "' is " + g.type->name + ": " + why);
@@ -197,6 +199,12 @@ bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector
     }
   }
   return errors.empty();
+}
+
+std::string Engine::given_as(const Function* setting) const {
+  if (!setting || setting->reads_configurable < 0) return "";
+  const std::string& source = given_as_[static_cast<std::size_t>(setting->reads_configurable)];
+  return source.empty() ? "" : source + ": ";
 }
 
 RunOutcome Engine::run_at_start(Fiber& fiber, const Function& fn) {
@@ -418,19 +426,19 @@ bool Engine::listen(std::string& error) {
     const ListenerInfo& li = program_.listeners[static_cast<std::size_t>(svc.listener)];
     RunOutcome port = interp.call(fiber, *li.port, nullptr, 0);
     if (port.panicked) {
-      error = "listener " + li.name + ": port: " + port.panic_message;
+      error = given_as(li.port) + "listener " + li.name + ": port: " + port.panic_message;
       return false;
     }
     std::int64_t p = port.value.as_int();
     if (p < 0 || p > 65535) {
-      error = "listener " + li.name + ": port " + std::to_string(p) + " is not between 0 and 65535";
+      error = given_as(li.port) + "listener " + li.name + ": port " + std::to_string(p) + " is not between 0 and 65535";
       return false;
     }
     std::string host = kDefaultHost;
     if (li.host) {
       RunOutcome h = interp.call(fiber, *li.host, nullptr, 0);
       if (h.panicked) {
-        error = "listener " + li.name + ": localHost: " + h.panic_message;
+        error = given_as(li.host) + "listener " + li.name + ": localHost: " + h.panic_message;
         return false;
       }
       host = h.value.str().empty() ? "0.0.0.0" : h.value.str();
@@ -441,7 +449,7 @@ bool Engine::listen(std::string& error) {
       tcp::resolver resolver(workers_[0]->io);
       auto results = resolver.resolve(host, std::to_string(p), ec);
       if (ec || results.empty()) {
-        error = "listener " + li.name + ": cannot resolve localHost '" + host + "': " + ec.message();
+        error = given_as(li.host) + "listener " + li.name + ": cannot resolve localHost '" + host + "': " + ec.message();
         return false;
       }
       addr = results.begin()->endpoint().address();
@@ -455,7 +463,7 @@ bool Engine::listen(std::string& error) {
       if (!fn) return true;
       RunOutcome m = interp.call(fiber, *fn, nullptr, 0);
       if (m.panicked || m.value.as_int() < 1) {
-        error = "listener " + li.name + ": " + key + " must be a positive int";
+        error = given_as(fn) + "listener " + li.name + ": " + key + " must be a positive int";
         return false;
       }
       out = static_cast<std::size_t>(m.value.as_int());
@@ -466,7 +474,7 @@ bool Engine::listen(std::string& error) {
       RunOutcome m = interp.call(fiber, *fn, nullptr, 0);
       double v = m.panicked ? -1 : m.value.as_float();
       if (!(v >= 0) || v > 1e9) {
-        error = "listener " + li.name + ": " + key + " must be a number of seconds, 0 or more";
+        error = given_as(fn) + "listener " + li.name + ": " + key + " must be a number of seconds, 0 or more";
         return false;
       }
       out = std::chrono::milliseconds(static_cast<long long>(v * 1000));
@@ -483,7 +491,20 @@ bool Engine::listen(std::string& error) {
         settings.tls)
       need_sweep_ = true;
     auto l = std::make_unique<Listener>(*this, *workers_[0], std::move(settings));
-    if (!l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)), error)) return false;
+    if (auto bind_ec = l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)))) {
+      std::string at = addr.to_string() + ":" + std::to_string(p);
+      int g = li.port->reads_configurable;
+      std::string other = g >= 0 ? "-C" + program_.globals[static_cast<std::size_t>(g)].name + "=N"
+                                 : "the listener's \"port\"";
+      error = given_as(li.port) + "listener " + li.name + ": ";
+      if (bind_ec == boost::asio::error::address_in_use)
+        error += "address " + at + " is in use (another flowd?); choose another port with " + other;
+      else if (bind_ec == boost::asio::error::access_denied)
+        error += "cannot listen on " + at + ": " + bind_ec.message() + " (ports below 1024 need privileges); choose another port with " + other;
+      else
+        error += "cannot listen on " + at + ": " + bind_ec.message();
+      return false;
+    }
     auto ep = l->local_endpoint();
     std::string where = ep.address().to_string() + ":" + std::to_string(ep.port());
     logger_.write(LogLevel::Info, "flowd", "listening on " + where,

@@ -154,6 +154,10 @@ class Engine final : public InterpreterHost {
   Logger& logger_;
   EngineOptions options_;
   std::vector<Value> globals_;
+  // Per global: the option or variable that set it ("-Cport=70000"), "" for a default; start-up
+  // errors about a setting read from a configurable begin with it.
+  std::vector<std::string> given_as_;
+  std::string given_as(const Function* setting) const;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::atomic<std::size_t> open_sessions_{0};

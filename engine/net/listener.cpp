@@ -25,18 +25,13 @@ bool is_resource_error(const boost::system::error_code& ec) {
 Listener::Listener(Engine& engine, Worker& worker, ListenerSettings settings)
     : engine_(engine), worker_(worker), settings_(std::move(settings)), acceptor_(worker.io), retry_timer_(worker.io) {}
 
-bool Listener::open(const tcp::endpoint& at, std::string& error) {
+boost::system::error_code Listener::open(const tcp::endpoint& at) {
   boost::system::error_code ec;
   acceptor_.open(at.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "listener " + settings_.name + " cannot listen on " + at.address().to_string() + ":" +
-            std::to_string(at.port()) + ": " + ec.message();
-    return false;
-  }
-  return true;
+  return ec;
 }
 
 tcp::endpoint Listener::local_endpoint() const {

@@ -40,7 +40,8 @@ struct ListenerSettings {
 class Listener {
  public:
   Listener(Engine& engine, Worker& worker, ListenerSettings settings);
-  bool open(const boost::asio::ip::tcp::endpoint& at, std::string& error);
+  // Binds and listens; the engine words a failure (it knows which option set the address).
+  boost::system::error_code open(const boost::asio::ip::tcp::endpoint& at);
   void start() { do_accept(); }
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;

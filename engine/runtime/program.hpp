@@ -105,6 +105,8 @@ struct Function {
   int nparams = 0;                  // including self for methods
   int nlocals = 0;                  // including params
   const Type* ret = nullptr;
+  int reads_configurable = -1;      // module expressions written as a configurable's name ("port"):
+                                    // its global index, so start-up errors can name -Cport=...
 };
 
 struct FieldInfo {

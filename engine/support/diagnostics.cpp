@@ -72,15 +72,111 @@ std::string Diagnostics::format(std::string_view file) const {
       if (d.expr_offset >= 0) out += ", column " + std::to_string(d.expr_offset + 1) + " of the expression";
       out += '\n';
     }
-    if (d.expr_offset >= 0 && d.expr_text.find('\n') == std::string::npos && d.expr_text.size() < 200) {
-      out += "    | " + d.expr_text + '\n';
-      out += "    | " + std::string(static_cast<std::size_t>(d.expr_offset), ' ') + '^';
-      int tail = std::min<int>(d.expr_length, static_cast<int>(d.expr_text.size()) - d.expr_offset) - 1;
-      if (tail > 0) out += std::string(static_cast<std::size_t>(tail), '~');
-      out += '\n';
+    if (d.expr_offset >= 0) {
+      out += excerpt_lines(d.expr_text, d.expr_offset, d.expr_length);
+    } else if (!d.line_text.empty() && d.column > 0) {
+      out += excerpt_lines(d.line_text, d.column - 1, 1, true);
+    }
+    for (const auto& n : d.notes) {
+      out += std::string(file) + ':' + std::to_string(n.line) + ':' + std::to_string(n.column) + ": note: " +
+             n.message + '\n';
+      if (!n.line_text.empty()) out += excerpt_lines(n.line_text, n.column - 1, 1, true);
     }
   }
   return out;
+}
+
+namespace {
+
+// How wide an excerpt may be before it is cut to a window around the caret (a terminal's width).
+constexpr std::size_t kMaxExcerptColumns = 120;
+// Of that window, how much at least comes before the caret (more when the text ends sooner).
+constexpr std::size_t kExcerptLead = 50;
+
+// One displayed cell per byte group: a control character as its escape, a UTF-8 sequence as one
+// column, anything else as itself.
+struct Cell {
+  std::string shown;
+  std::size_t byte = 0;  // offset of its first byte in the text
+};
+
+std::vector<Cell> cells_of(std::string_view text, bool keep_tabs) {
+  std::vector<Cell> cells;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80 && !cells.empty()) {  // continuation byte: part of the previous column
+      cells.back().shown += static_cast<char>(c);
+      continue;
+    }
+    Cell cell;
+    cell.byte = i;
+    if (c == '\t' && keep_tabs) cell.shown = "\t";
+    else if (c == '\n') cell.shown = "\\n";
+    else if (c == '\r') cell.shown = "\\r";
+    else if (c == '\t') cell.shown = "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      cell.shown = std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    } else {
+      cell.shown = std::string(1, static_cast<char>(c));
+    }
+    cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
+std::size_t width_of(const Cell& c) {
+  if (c.shown == "\t") return 1;  // a kept tab: the caret line copies it
+  std::size_t w = 0;
+  for (char ch : c.shown) w += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  return w;
+}
+
+}  // namespace
+
+std::string excerpt_lines(std::string_view text, int offset, int length, bool keep_tabs) {
+  std::vector<Cell> cells = cells_of(text, keep_tabs);
+  std::size_t at = static_cast<std::size_t>(std::max(0, offset));
+  std::size_t end = at + static_cast<std::size_t>(std::max(1, length));
+  // The cells of the caret: from the one holding byte `at` to the one before byte `end`.
+  std::size_t first = cells.size(), last = cells.size();
+  for (std::size_t k = 0; k < cells.size(); ++k) {
+    std::size_t next = k + 1 < cells.size() ? cells[k + 1].byte : text.size();
+    if (first == cells.size() && next > at) first = k;
+    if (cells[k].byte < end) last = k;
+  }
+  std::size_t total = 0;
+  for (const auto& c : cells) total += width_of(c);
+  // A long text is cut to a window that starts kExcerptLead columns before the caret.
+  std::size_t from = 0, to = cells.size();
+  if (total > kMaxExcerptColumns) {
+    std::size_t lead = 0, rest = 0;
+    from = std::min(first, cells.size());
+    for (std::size_t k = from; k < cells.size(); ++k) rest += width_of(cells[k]);
+    std::size_t budget = std::max(kExcerptLead, rest < kMaxExcerptColumns ? kMaxExcerptColumns - rest : 0);
+    while (from > 0 && lead + width_of(cells[from - 1]) <= budget) lead += width_of(cells[--from]);
+    std::size_t used = lead;
+    to = from;
+    while (to < cells.size() && used + width_of(cells[to]) <= kMaxExcerptColumns) used += width_of(cells[to++]);
+  }
+  std::string shown = "    | ", caret = "    | ";
+  if (from > 0) {
+    shown += "...";
+    caret += "   ";
+  }
+  for (std::size_t k = from; k < to; ++k) {
+    shown += cells[k].shown;
+    bool under = k >= first && k <= last && last != cells.size();
+    std::size_t w = width_of(cells[k]);
+    if (cells[k].shown == "\t") caret += k == first ? "^" : under ? "~" : "\t";
+    else if (under) caret += (k == first ? "^" : "~") + std::string(w > 0 ? w - 1 : 0, '~');
+    else caret += std::string(w, ' ');
+  }
+  if (to < cells.size()) shown += "...";
+  // A caret past the end (at the end of the text: "the expression ends too early").
+  if (first >= cells.size() || first >= to) caret += "^";
+  caret.erase(caret.find_last_not_of(' ') + 1);
+  return shown + '\n' + caret + '\n';
 }
 
 // ---- SourceIndex: a small scanner over text that nlohmann already accepted (or partially accepted).

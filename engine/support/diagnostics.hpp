@@ -30,6 +30,16 @@ struct Diagnostic {
   std::string expr_text;     // the expression, for the caret line
   int line = 0;              // 1-based position in the file, 0 if unknown
   int column = 0;
+  std::string line_text;     // the file's line, for a caret under `column` when not in an expression
+  // A second place that explains the error ("file:line:col: note: ..."), such as the comma that a
+  // JSON syntax error is really about.
+  struct Note {
+    std::string message;
+    int line = 0;
+    int column = 0;
+    std::string line_text;
+  };
+  std::vector<Note> notes;
 };
 
 class SourceIndex;
@@ -74,6 +84,11 @@ class SourceIndex {
   mutable std::unordered_map<std::string, std::size_t> values_;  // pointer -> offset of value
   mutable std::vector<std::size_t> line_starts_;
 };
+
+// One excerpt line and its caret line ("    | text\n    |   ^~~\n") under bytes [offset, offset+length)
+// of `text`. Control characters are shown escaped (\r, \n, \t, \xNN), unless keep_tabs, and a long
+// text is cut to a window around the caret, so every excerpt is one readable line.
+std::string excerpt_lines(std::string_view text, int offset, int length, bool keep_tabs = false);
 
 // "a/b~c" -> "a~1b~0c": one reference token of a JSON pointer (RFC 6901).
 std::string escape_pointer_token(std::string_view key);

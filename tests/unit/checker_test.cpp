@@ -891,5 +891,60 @@ TEST(Checker, FormatsDiagnosticsWithFileLineAndCaret) {
             "    |     ^~~~\n");
 }
 
+
+// ---- one name for an initial value: "default" (configurables, class variables) or "expression"
+// (module variables); the other name is taken with W102, both at once is E114.
+
+std::string flow_with_declarations(const std::string& configurable, const std::string& module_variable,
+                                   const std::string& class_variable) {
+  return R"J({ "name": "init",
+  "configurables": [ )J" + configurable + R"J( ],
+  "variables": [ )J" + module_variable + R"J( ],
+  "listeners": [ { "name": "l", "kind": "tcp", "port": "port" } ],
+  "services": [ { "listener": "l", "onConnect": { "nodes": [ { "node": "RETURN", "expression": "new C()" } ] } } ],
+  "classes": [ { "name": "C", "variables": [ )J" + class_variable + R"J( ],
+    "methods": { "onBytes": { "parameters": [ { "name": "data", "type": "byte[]" } ], "nodes": [] } } } ] })J";
+}
+
+TEST(Checker, TakesTheOtherNameForAnInitialValueWithAWarning) {
+  LoadResult r = load(flow_with_declarations(R"({ "name": "port", "type": "int", "expression": "0" })",
+                                             R"({ "name": "users", "type": "string[]", "default": "[]" })",
+                                             R"({ "name": "count", "type": "int", "expression": "1" })"));
+  EXPECT_TRUE(r.ok()) << describe(r);
+  ASSERT_EQ(r.diags.list().size(), 3u) << describe(r);
+  for (const Diagnostic& w : r.diags.list()) {
+    EXPECT_EQ(w.severity, Severity::Warning);
+    EXPECT_EQ(diag_code(w.id), "W102");
+  }
+  EXPECT_EQ(r.diags.list()[0].pointer, "/configurables/0/expression");
+  EXPECT_EQ(r.diags.list()[0].message,
+            "the initial value of a configurable is written \"default\", not \"expression\" (taken as \"default\")");
+  EXPECT_EQ(r.diags.list()[1].pointer, "/variables/0/default");
+  EXPECT_EQ(r.diags.list()[1].message,
+            "the initial value of a module variable is written \"expression\", not \"default\" (taken as \"expression\")");
+  EXPECT_EQ(r.diags.list()[2].pointer, "/classes/0/variables/0/expression");
+}
+
+TEST(Checker, RefusesAnInitialValueGivenUnderBothNames) {
+  LoadResult r = load(flow_with_declarations(R"({ "name": "port", "type": "int", "default": "0", "expression": "1" })",
+                                             R"({ "name": "users", "type": "string[]", "expression": "[]" })",
+                                             R"({ "name": "count", "type": "int", "default": "1" })"));
+  const Diagnostic* d = single_error(r);
+  ASSERT_NE(d, nullptr) << describe(r);
+  EXPECT_EQ(diag_code(d->id), "E114");
+  EXPECT_EQ(d->pointer, "/configurables/0/expression");
+  EXPECT_EQ(d->message, "both \"default\" and \"expression\" give the initial value of a configurable: keep only \"default\"");
+}
+
+TEST(Checker, ShowsTheCommaThatAJsonErrorIsAbout) {
+  LoadResult r = load("{\n  \"name\": \"x\",\n}\n");
+  const Diagnostic* d = single_error(r);
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->notes.size(), 1u);
+  EXPECT_EQ(d->notes[0].line, 2);
+  EXPECT_EQ(d->notes[0].column, 14);
+  EXPECT_THAT(d->notes[0].message, HasSubstr("trailing comma"));
+}
+
 }  // namespace
 }  // namespace flowd::test
