@@ -1,7 +1,7 @@
 // ASSIGN (Update Variable): `variable = expression;` where variable is a local, self.field, a[i] or m[k].
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::assign_node {
 
 namespace {
 NodeDescription describe() {
@@ -42,4 +42,4 @@ class AssignNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<AssignNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::assign_node

@@ -1,7 +1,7 @@
 // BREAK and CONTINUE: leave or restart the innermost WHILE or FOREACH.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::break_continue_node {
 
 namespace {
 NodeDescription describe(bool is_break) {
@@ -45,4 +45,4 @@ const NodeKindRegistration registered_continue{[]() -> std::unique_ptr<NodeKind>
 }};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::break_continue_node

@@ -2,7 +2,7 @@
 // at run time: no code is emitted for it.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::comment_node {
 
 namespace {
 NodeDescription describe() {
@@ -33,4 +33,4 @@ class CommentNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<CommentNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::comment_node

@@ -2,7 +2,7 @@
 // bound to `onFail.errorVariable`, instead of returning from the function.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::error_handler_node {
 
 namespace {
 NodeDescription describe() {
@@ -77,4 +77,4 @@ class ErrorHandlerNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<ErrorHandlerNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::error_handler_node

@@ -1,7 +1,7 @@
 // FAIL: raises an error: to the enclosing ERROR_HANDLER's on-fail block, or returned from the function.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::fail_node {
 
 namespace {
 NodeDescription describe() {
@@ -33,4 +33,4 @@ class FailNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<FailNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::fail_node

@@ -2,7 +2,7 @@
 // range (a ... b inclusive, a ..< b exclusive).
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::foreach_node {
 
 namespace {
 NodeDescription describe() {
@@ -73,4 +73,4 @@ class ForeachNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<ForeachNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::foreach_node

@@ -2,7 +2,7 @@
 // an optional result variable and type, and check.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::function_call_node {
 
 namespace {
 NodeDescription describe() {
@@ -58,4 +58,4 @@ class FunctionCallNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<FunctionCallNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::function_call_node

@@ -1,7 +1,7 @@
 // IF: condition branches (if / else if ...) each with children, and an optional else.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::if_node {
 
 namespace {
 NodeDescription describe() {
@@ -99,4 +99,4 @@ const NodeKindRegistration registered{make_node_kind<IfNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::if_node

@@ -4,7 +4,7 @@
 // lock until the handler ends.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::lock_node {
 
 namespace {
 NodeDescription describe() {
@@ -38,4 +38,4 @@ class LockNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<LockNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::lock_node

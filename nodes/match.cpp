@@ -2,7 +2,7 @@
 // default.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::match_node {
 
 namespace {
 NodeDescription describe() {
@@ -112,4 +112,4 @@ const NodeKindRegistration registered{make_node_kind<MatchNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::match_node

@@ -3,7 +3,7 @@
 // blocking other connections; a failure is an error value (`check` returns it or goes to on fail).
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::new_connection_node {
 
 namespace {
 NodeDescription describe() {
@@ -85,4 +85,4 @@ const NodeKindRegistration registered{make_node_kind<NewConnectionNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::new_connection_node

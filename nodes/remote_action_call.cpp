@@ -5,7 +5,7 @@
 
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::remote_action_call_node {
 
 namespace {
 enum class Result : std::uint8_t { OptionalError, BytesOrError };
@@ -144,4 +144,4 @@ const NodeKindRegistration registered{make_node_kind<RemoteActionCallNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::remote_action_call_node

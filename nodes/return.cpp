@@ -1,7 +1,7 @@
 // RETURN: ends the function, with an optional value.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::return_node {
 
 namespace {
 NodeDescription describe() {
@@ -41,4 +41,4 @@ const NodeKindRegistration registered{make_node_kind<ReturnNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::return_node

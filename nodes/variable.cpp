@@ -1,7 +1,7 @@
 // VARIABLE (Declare Variable): `type variable = expression;`
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::variable_node {
 
 namespace {
 NodeDescription describe() {
@@ -59,4 +59,4 @@ class VariableNode final : public NodeKind {
 const NodeKindRegistration registered{make_node_kind<VariableNode>};
 }  // namespace
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::variable_node

@@ -2,7 +2,7 @@
 // that never ends.
 #include "flow/compiler.hpp"
 
-namespace flowd::nodes {
+namespace flowd::nodes::while_node {
 
 namespace {
 NodeDescription describe() {
@@ -53,4 +53,4 @@ const NodeKindRegistration registered{make_node_kind<WhileNode>};
 }  // namespace
 
 
-}  // namespace flowd::nodes
+}  // namespace flowd::nodes::while_node

@@ -203,10 +203,21 @@ const std::string_view kFlowSchemaTemplate = R"json(
           "description": "Default value (an expression); without it the value must be configured. Example: \"3000\", \"\\\"127.0.0.1\\\"\".",
           "$ref": "#/$defs/expression"
         },
+        "expression": {
+          "description": "Another name for \"default\", taken with warning W102: write \"default\". Both at once are refused (E114).",
+          "deprecated": true,
+          "$ref": "#/$defs/expression"
+        },
         "description": {
           "description": "Free text describing the configurable. Example: \"TCP port to listen on.\"",
           "type": "string"
         }
+      },
+      "not": {
+        "required": [
+          "default",
+          "expression"
+        ]
       }
     },
     "listener": {
@@ -329,10 +340,21 @@ const std::string_view kFlowSchemaTemplate = R"json(
           "description": "Initial value (an expression). Example: \"\\\"\\\"\", \"0\".",
           "$ref": "#/$defs/expression"
         },
+        "expression": {
+          "description": "Another name for \"default\", taken with warning W102: write \"default\". Both at once are refused (E114).",
+          "deprecated": true,
+          "$ref": "#/$defs/expression"
+        },
         "description": {
           "description": "Free text describing the field. Example: \"Name the client chose.\"",
           "type": "string"
         }
+      },
+      "not": {
+        "required": [
+          "default",
+          "expression"
+        ]
       }
     },
     "class": {
@@ -382,8 +404,7 @@ const std::string_view kFlowSchemaTemplate = R"json(
       "type": "object",
       "required": [
         "name",
-        "type",
-        "expression"
+        "type"
       ],
       "properties": {
         "name": {
@@ -398,11 +419,28 @@ const std::string_view kFlowSchemaTemplate = R"json(
           "description": "Initial value. Example: \"[]\", \"{}\", \"0\".",
           "$ref": "#/$defs/expression"
         },
+        "default": {
+          "description": "Another name for \"expression\", taken with warning W102: write \"expression\". Both at once are refused (E114).",
+          "deprecated": true,
+          "$ref": "#/$defs/expression"
+        },
         "description": {
           "description": "Free text describing the variable. Example: \"Connected users.\"",
           "type": "string"
         }
-      }
+      },
+      "oneOf": [
+        {
+          "required": [
+            "expression"
+          ]
+        },
+        {
+          "required": [
+            "default"
+          ]
+        }
+      ]
     },
     "callArgs": {
       "description": "Arguments by parameter name: parameter name -> expression. Example: {\"msg\": \"\\\"hello\\\"\", \"error\": \"err\"}.",
