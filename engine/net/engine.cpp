@@ -419,6 +419,14 @@ bool tls_settings(Interpreter& interp, Fiber& fiber, const ListenerInfo& li, Lis
 }  // namespace
 
 bool Engine::listen(std::string& error) {
+  // Signals are taken before the first "listening on" line: a client (or a test) that reacts to it
+  // with SIGINT or SIGTERM gets a drain, never the default action.
+  if (options_.handle_signals && !signals_) {
+    signal_io_ = std::make_unique<asio::io_context>(1);
+    signals_ = std::make_unique<asio::signal_set>(*signal_io_, SIGINT, SIGTERM, SIGHUP);
+    wait_signal();
+    signal_thread_ = std::thread([this] { signal_io_->run(); });
+  }
   Fiber fiber;
   Interpreter& interp = *workers_[0]->interpreter;
   for (std::size_t i = 0; i < program_.services.size(); ++i) {
@@ -538,12 +546,6 @@ void Engine::log(LogLevel level, const Value& msg, const Value& error, const std
 
 int Engine::run() {
   Worker& w0 = *workers_[0];
-  if (options_.handle_signals) {
-    signal_io_ = std::make_unique<asio::io_context>(1);
-    signals_ = std::make_unique<asio::signal_set>(*signal_io_, SIGINT, SIGTERM);
-    wait_signal();
-    signal_thread_ = std::thread([this] { signal_io_->run(); });
-  }
   for (auto& l : listeners_) l->start();
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   last_reset_report_ = std::chrono::steady_clock::now();
@@ -583,7 +585,16 @@ int Engine::run() {
 void Engine::wait_signal() {
   signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    on_stop_signal(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (sig == SIGHUP) {
+      // A terminal that closes, or an operator used to `kill -HUP` for a reload: neither may end the
+      // service unannounced (the default action would exit with status 129 and no stop lines).
+      logger_.write(LogLevel::Warn, "flowd", "SIGHUP ignored: this flowd cannot reload a flow; restart it to load an edited flow",
+                    {{"signal", "SIGHUP"}});
+    } else {
+      // Ctrl-C on a terminal leaves "^C" on the line: start the log line on a line of its own.
+      if (sig == SIGINT && logger_.config().file.empty() && ::isatty(STDERR_FILENO)) (void)!::write(STDERR_FILENO, "\n", 1);
+      on_stop_signal(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     wait_signal();
   });
 }
