@@ -79,7 +79,7 @@ std::size_t token_start(std::string_view t, std::size_t last) {
 }
 
 // nlohmann reports a trailing or missing comma at the token after it: find the comma (or where it
-// belongs) so a note can point there. Returns the offset and the note, or npos.
+// belongs) so the error can be reported there. Returns the offset and the message, or npos.
 std::pair<std::size_t, std::string> find_comma_mistake(std::string_view t, std::size_t at, const std::string& what) {
   if (at >= t.size()) return {std::string_view::npos, ""};
   std::size_t start = token_start(t, at);
@@ -89,7 +89,7 @@ std::pair<std::size_t, std::string> find_comma_mistake(std::string_view t, std::
   char prev = t[before - 1];
   char c = t[start];
   if ((c == '}' || c == ']') && prev == ',')
-    return {before - 1, std::string("this comma is a trailing comma before '") + c + "': JSON allows none after the last " +
+    return {before - 1, std::string("a trailing comma before '") + c + "': JSON allows none after the last " +
                             (c == '}' ? "member of an object" : "element of a list") + "; remove it"};
   bool value_start = c == '"' || c == '{' || c == '[' || c == '-' || std::isalnum(static_cast<unsigned char>(c));
   bool after_value = prev == '"' || prev == '}' || prev == ']' || std::isalnum(static_cast<unsigned char>(prev));
@@ -740,16 +740,22 @@ LoadResult load_flow_text(std::string text, const std::string& file_name, const 
   } catch (const Json::parse_error& e) {
     std::size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, r.text.size());
     std::string what = clean_json_error(e.what());
-    auto& d = r.diags.error(DiagId::JsonSyntax, "", what);
     auto pos = index.position_of_offset(at);
+    // nlohmann reports a comma mistake at the next token: the error names the comma, at the comma (or
+    // where it belongs), and a note shows where the parser stopped.
+    if (auto [comma, message] = find_comma_mistake(r.text, at, what); comma != std::string_view::npos) {
+      auto& d = r.diags.error(DiagId::JsonSyntax, "", message);
+      auto cpos = index.position_of_offset(comma);
+      d.line = cpos.line;
+      d.column = cpos.column;
+      d.line_text = line_at(r.text, comma);
+      d.notes.push_back({"the JSON parser stopped here: " + what, pos.line, pos.column, line_at(r.text, at)});
+      return r;
+    }
+    auto& d = r.diags.error(DiagId::JsonSyntax, "", what);
     d.line = pos.line;
     d.column = pos.column;
     d.line_text = line_at(r.text, at);
-    // nlohmann reports a comma mistake at the next token: a note shows the comma (or where it belongs).
-    if (auto [comma, message] = find_comma_mistake(r.text, at, what); comma != std::string_view::npos) {
-      auto cpos = index.position_of_offset(comma);
-      d.notes.push_back({message, cpos.line, cpos.column, line_at(r.text, comma)});
-    }
     return r;
   } catch (const Json::exception& e) {
     // Valid JSON syntax that nlohmann cannot hold, e.g. a number too large for a double (found by

@@ -170,8 +170,10 @@ TEST(Checker, ReportsATrailingComma) {
   const Diagnostic* d = single_error(r);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(diag_code(d->id), "E003");
-  EXPECT_EQ(d->line, 3);
-  EXPECT_EQ(d->column, 1);
+  // At the comma itself, named as a trailing comma (the parser itself stops at the '}' after it).
+  EXPECT_EQ(d->line, 2);
+  EXPECT_EQ(d->column, 14);
+  EXPECT_THAT(d->message, HasSubstr("trailing comma"));
 }
 
 TEST(Checker, ReportsATruncatedFile) {
@@ -940,10 +942,14 @@ TEST(Checker, ShowsTheCommaThatAJsonErrorIsAbout) {
   LoadResult r = load("{\n  \"name\": \"x\",\n}\n");
   const Diagnostic* d = single_error(r);
   ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->line, 2);
+  EXPECT_EQ(d->column, 14);
+  EXPECT_EQ(d->line_text, "  \"name\": \"x\",");
+  // The note shows where the parser stopped: the '}' after the comma.
   ASSERT_EQ(d->notes.size(), 1u);
-  EXPECT_EQ(d->notes[0].line, 2);
-  EXPECT_EQ(d->notes[0].column, 14);
-  EXPECT_THAT(d->notes[0].message, HasSubstr("trailing comma"));
+  EXPECT_EQ(d->notes[0].line, 3);
+  EXPECT_EQ(d->notes[0].column, 1);
+  EXPECT_THAT(d->notes[0].message, HasSubstr("the JSON parser stopped here"));
 }
 
 }  // namespace
