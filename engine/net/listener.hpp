@@ -10,15 +10,15 @@
 #include <string>
 
 #include "net/line_framer.hpp"
+#include "net/server_context.hpp"
 #include "net/tls.hpp"
+#include "net/worker.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
 
-class Engine;
-struct Worker;
-
-// Defaults of the listener limits (each a named listener setting in the flow; see README "Limits").
+// Defaults of the listener limits (each a named listener setting in the flow: maxConnections,
+// maxOutputBytes, lineTimeout).
 inline constexpr std::size_t kDefaultMaxConnections = 10'000;
 inline constexpr std::size_t kDefaultMaxOutputBytes = 1024 * 1024;
 inline constexpr double kDefaultLineTimeoutSeconds = 30;
@@ -39,7 +39,8 @@ struct ListenerSettings {
 
 class Listener {
  public:
-  Listener(Engine& engine, Worker& worker, ListenerSettings settings);
+  // Accepts on `worker`'s event loop; each connection goes to registry.next_worker().
+  Listener(ServerContext& context, ConnectionRegistry& registry, Worker& worker, ListenerSettings settings);
   // Binds and listens; the engine words a failure (it knows which option set the address).
   boost::system::error_code open(const boost::asio::ip::tcp::endpoint& at);
   void start() { do_accept(); }
@@ -55,7 +56,8 @@ class Listener {
   void back_off(const boost::system::error_code& ec);
   void refuse(boost::asio::ip::tcp::socket& socket);
 
-  Engine& engine_;
+  ServerContext& context_;
+  ConnectionRegistry& registry_;
   Worker& worker_;
   ListenerSettings settings_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -1,6 +1,6 @@
 // The bytecode interpreter. A handler runs in a Fiber (its operand stack and call frames), so a
-// handler's position and locals live in data, not on the C++ stack: a later issue can park a fiber
-// at an action that waits on the network and resume it.
+// handler's position and locals live in data, not on the C++ stack: a fiber can be parked at an
+// action that waits on the network and resumed later.
 #pragma once
 #include <cstdint>
 #include <string>
