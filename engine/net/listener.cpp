@@ -71,7 +71,7 @@ void Listener::on_accept(const boost::system::error_code& ec, Worker& target, tc
     refuse(socket);
   } else {
     ++open_;
-    auto session = std::make_shared<Session>(context_, registry_, target, *this, std::move(socket));
+    auto session = std::make_shared<Session>(context_, registry_, target, settings_, open_, std::move(socket));
     if (&target == &worker_) session->start();
     else asio::post(target.io, [session] { session->start(); });
   }

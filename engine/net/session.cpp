@@ -5,7 +5,6 @@
 #include <netinet/tcp.h>
 #include <vector>
 
-#include "net/listener.hpp"
 
 namespace flowd {
 
@@ -25,13 +24,13 @@ constexpr std::chrono::seconds kCloseLinger{5};
 
 }  // namespace
 
-Session::Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker, Listener& listener,
-                 tcp::socket socket)
+Session::Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker,
+                 const ListenerSettings& settings, std::atomic<std::size_t>& listener_open, tcp::socket socket)
     : context_(context),
       registry_(registry),
       worker_(worker),
-      listener_(listener),
-      settings_(listener.settings()),
+      settings_(settings),
+      listener_open_(listener_open),
       stream_(std::move(socket)),
       runner_(worker, context, *this) {
   if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
@@ -41,7 +40,7 @@ Session::Session(ServerContext& context, ConnectionRegistry& registry, Worker& w
 
 Session::~Session() {
   if (registered_) {
-    listener_.connection_closed();
+    listener_open_.fetch_sub(1);
     registry_.session_closed(worker_, this);
   }
 }
@@ -453,7 +452,7 @@ void Session::finish_close() {
   context_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
   if (registered_) {
     registered_ = false;
-    listener_.connection_closed();
+    listener_open_.fetch_sub(1);
     registry_.session_closed(worker_, this);
   }
 }

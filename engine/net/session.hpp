@@ -13,6 +13,7 @@
 
 #include "net/handler_runner.hpp"
 #include "net/line_framer.hpp"
+#include "net/listener_settings.hpp"
 #include "net/output_queue.hpp"
 #include "net/server_context.hpp"
 #include "net/stream.hpp"
@@ -22,13 +23,11 @@
 
 namespace flowd {
 
-class Listener;
-struct ListenerSettings;
-
 class Session final : public Connection, private HandlerRunner::Owner, public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker, Listener& listener,
-          boost::asio::ip::tcp::socket socket);
+  // `listener_open` counts the listener's open connections (for maxConnections).
+  Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker, const ListenerSettings& settings,
+          std::atomic<std::size_t>& listener_open, boost::asio::ip::tcp::socket socket);
   ~Session() override;
 
   void start();
@@ -96,8 +95,8 @@ class Session final : public Connection, private HandlerRunner::Owner, public st
   ServerContext& context_;
   ConnectionRegistry& registry_;
   Worker& worker_;
-  Listener& listener_;
   const ListenerSettings& settings_;
+  std::atomic<std::size_t>& listener_open_;
   std::unique_ptr<LineFramer> framer_;  // only with line framing
   Stream stream_;
   HandlerRunner runner_;

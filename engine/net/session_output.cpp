@@ -2,7 +2,6 @@
 // connection's limit and the process's budget, and sent in order.
 #include <boost/asio/post.hpp>
 
-#include "net/listener.hpp"
 #include "net/session.hpp"
 
 namespace flowd {
