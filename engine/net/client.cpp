@@ -11,7 +11,6 @@ using tcp = asio::ip::tcp;
 namespace {
 // What one readBytes returns at most (Ballerina returns what is buffered; bounded here).
 constexpr std::size_t kMaxReadBytes = 1024 * 1024;
-constexpr std::size_t kMaxGather = 16;
 
 // A buffer of its own, not the connections' thread buffer: readBytes runs inside a handler, while the
 // connection's framer may still be going through lines in that buffer.
@@ -161,7 +160,6 @@ void Client::fail(const std::string& message) {
   read_timer_.cancel();
   write_timer_.cancel();
   out_.clear();
-  out_offset_ = 0;
   if (stream_) stream_->close(false);
   if (reader_) finish_read(make_error(failure_));
   if (writer_) finish_write(make_error(failure_));
@@ -196,7 +194,7 @@ Client::ReadState Client::drain_input(Value& result) {
   return ReadState::Empty;
 }
 
-bool Client::read(bool may_wait, Value& result, Done done) {
+bool Client::read(Value& result, Done done) {
   if (closed_) {
     result = make_error(kClosed);
     return true;
@@ -210,10 +208,6 @@ bool Client::read(bool may_wait, Value& result, Done done) {
     return true;
   }
   if (drain_input(result) != ReadState::Empty) return true;
-  if (!may_wait) {
-    result = make_error("readBytes cannot wait in onClose or onError: nothing has arrived from " + where_);
-    return true;
-  }
   reader_ = std::move(done);
   read_timer_.expires_after(params_.timeout);
   auto self = shared_from_this();
@@ -272,7 +266,7 @@ void Client::finish_write(Value v) {
   if (done) asio::post(io_, [done = std::move(done), v = std::move(v)]() mutable { done(std::move(v)); });
 }
 
-bool Client::write(const Value& bytes, bool may_wait, Value& result, Done done) {
+bool Client::write(const Value& bytes, Value& result, Done done) {
   if (closed_) {
     result = make_error(kClosed);
     return true;
@@ -285,13 +279,13 @@ bool Client::write(const Value& bytes, bool may_wait, Value& result, Done done) 
     result = make_error("the server " + where_ + " closed the connection");
     return true;
   }
-  if (!bytes.str().empty()) out_.push_back(bytes);
+  if (!bytes.str().empty()) out_.push(bytes);
   flush();
   if (!failure_.empty()) {
     result = make_error(failure_);
     return true;
   }
-  if (out_.empty() || !may_wait) return true;
+  if (out_.empty()) return true;
   if (writer_) {
     // Another handler's write is still going out (a module-level client): this one is queued behind it.
     return true;
@@ -310,12 +304,7 @@ bool Client::write(const Value& bytes, bool may_wait, Value& result, Done done) 
 void Client::flush() {
   while (!out_.empty() && failure_.empty() && !closed_) {
     thread_local std::vector<asio::const_buffer> bufs;
-    bufs.clear();
-    for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
-      std::string_view s = out_[i].str();
-      std::size_t skip = i == 0 ? out_offset_ : 0;
-      bufs.emplace_back(s.data() + skip, s.size() - skip);
-    }
+    out_.gather(bufs);
     boost::system::error_code ec;
     std::size_t sent = stream_->write_some(bufs, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -326,17 +315,7 @@ void Client::flush() {
       fail("cannot write to " + where_ + ": " + error_text(ec));
       return;
     }
-    while (sent > 0) {
-      std::size_t left = out_[0].str().size() - out_offset_;
-      if (sent >= left) {
-        sent -= left;
-        out_offset_ = 0;
-        out_.erase(out_.begin());
-      } else {
-        out_offset_ += sent;
-        sent = 0;
-      }
-    }
+    out_.consume(sent);
   }
   if (out_.empty() && writer_) finish_write(Value());
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "net/output_queue.hpp"
 #include "net/stream.hpp"
 #include "runtime/value.hpp"
 
@@ -46,10 +47,9 @@ class Client final : public ClientLink, public std::enable_shared_from_this<Clie
   void cancel(const std::string& why);
 
   // Each returns true when the action completed at once (with `result` set), or false when `done`
-  // will be called. With may_wait false (onClose, onError) nothing waits: readBytes gives what has
-  // arrived or an error, and writeBytes leaves unsent bytes to be sent in the background.
-  bool write(const Value& bytes, bool may_wait, Value& result, Done done);
-  bool read(bool may_wait, Value& result, Done done);
+  // will be called.
+  bool write(const Value& bytes, Value& result, Done done);
+  bool read(Value& result, Done done);
   void close() override;
   std::string describe() const override { return where_; }
 
@@ -79,8 +79,7 @@ class Client final : public ClientLink, public std::enable_shared_from_this<Clie
   boost::asio::steady_timer write_timer_;
   Done reader_;                         // a readBytes waiting for data
   Done writer_;                         // a writeBytes waiting for its bytes to be sent
-  std::vector<Value> out_;              // queued output, in order
-  std::size_t out_offset_ = 0;
+  OutputQueue out_;
   bool connected_ = false;
   bool closed_ = false;                 // closed by the flow (or released)
   bool at_end_ = false;                 // the server closed its side

@@ -2,17 +2,14 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <algorithm>
-#include <charconv>
-#include <cstdlib>
 #include <malloc.h>
 #include <unistd.h>
-#include <random>
 #include <sched.h>
 #include <thread>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "net/client.hpp"
+#include "net/client_setup.hpp"
 #include "net/listener.hpp"
 #include "net/session.hpp"
 
@@ -22,9 +19,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-// The worker whose thread this is (handlers call the engine through the interpreter).
-thread_local Worker* t_worker = nullptr;
-
 // After the queued output of all connections has dropped this far below its peak, freed memory is
 // handed back to the system (glibc keeps it otherwise: RSS stayed at its peak after a fan-out).
 constexpr std::size_t kTrimAfterDrop = 8 * 1024 * 1024;
@@ -37,53 +31,12 @@ constexpr std::chrono::seconds kResetReportInterval{60};
 // binds every interface; expose on purpose with localHost "0.0.0.0" (or -Chost=0.0.0.0 for chat.json).
 constexpr const char* kDefaultHost = "127.0.0.1";
 
-std::string env_name(const std::string& name) {
-  std::string r = "BAL_CONFIG_VAR_";
-  for (char c : name) r += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return r;
-}
-
-bool parse_config_value(const std::string& text, const Type* t, Value& out, std::string& why) {
-  switch (t->kind) {
-    case TypeKind::Int: {
-      std::int64_t v = 0;
-      std::string_view s(text);
-      if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-        why = "'" + text + "' is not an int";
-        return false;
-      }
-      out = Value::integer(v);
-      return true;
-    }
-    case TypeKind::Float: {
-      double v = 0;
-      auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-        why = "'" + text + "' is not a float";
-        return false;
-      }
-      out = Value::floating(v);
-      return true;
-    }
-    case TypeKind::Boolean:
-      if (text == "true" || text == "1") out = Value::boolean(true);
-      else if (text == "false" || text == "0") out = Value::boolean(false);
-      else {
-        why = "'" + text + "' is not a boolean (true or false)";
-        return false;
-      }
-      return true;
-    case TypeKind::String: out = Value::string(text); return true;
-    default: why = "unsupported configurable type"; return false;
-  }
-}
 }  // namespace
 
 Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
-    : program_(program), logger_(logger), options_(options) {
-  max_output_total_ = options_.max_output_total > 0 ? options_.max_output_total : default_max_output_total();
+    : program_(program), logger_(logger), options_(options), context_(program, logger) {
+  context_.set_output_budget(options_.max_output_total > 0 ? options_.max_output_total : default_max_output_total(),
+                             [this] { shed_output(); });
   globals_.resize(program_.globals.size());
   given_as_.resize(program_.globals.size());
   int threads = options_.threads > 0 ? options_.threads : default_thread_count();
@@ -97,14 +50,13 @@ Engine::Engine(const Program& program, Logger& logger, EngineOptions options)
   for (int i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
-    w->interpreter = std::make_unique<Interpreter>(program_, globals_, *this);
+    // Its default host answers what runs outside a connection (listener settings).
+    w->interpreter = std::make_unique<Interpreter>(program_, globals_, default_host_);
     w->interpreter->step_budget = options_.step_budget;
     workers_.push_back(std::move(w));
   }
   // Module-level state is shared: with several threads, its handlers run one at a time.
-  module_lock_needed_ = threads > 1 && program_.has_module_state;
-  std::random_device rd;
-  id_base_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  if (threads > 1 && program_.has_module_state) context_.need_module_lock();
 }
 
 Engine::~Engine() {
@@ -130,248 +82,14 @@ int default_thread_count() {
 
 Worker& Engine::next_worker() { return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]; }
 
-std::string Engine::next_connection_id() {
-  // Unique per process and unpredictable across runs, like Netty's channel ids.
-  std::uint64_t v = id_base_ + (connection_serial_.fetch_add(1) + 1) * 0x9E3779B97F4A7C15ULL;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 bool Engine::configure(const std::vector<ConfigOverride>& overrides, std::vector<std::string>& errors) {
-  for (const auto& o : overrides) {
-    bool known = false;
-    for (const auto& g : program_.globals) known = known || (g.configurable && g.name == o.name);
-    if (!known) {
-      std::string list;
-      for (const auto& g : program_.globals)
-        if (g.configurable) list += (list.empty() ? "" : ", ") + g.name;
-      errors.push_back(o.source + ": the flow has no configurable '" + o.name + "'" +
-                       (list.empty() ? " (it has none)" : " (it has: " + list + ")"));
-    }
-  }
-  Fiber fiber;
-  t_worker = workers_[0].get();
-  for (std::size_t i = 0; i < program_.globals.size(); ++i) {
-    const GlobalInfo& g = program_.globals[i];
-    if (!g.configurable) continue;
-    const std::string* given = nullptr;
-    std::string source;
-    std::string env_value;
-    if (const char* e = std::getenv(env_name(g.name).c_str())) {
-      env_value = e;
-      given = &env_value;
-      source = env_name(g.name) + "=" + env_value;
-    } else {
-      for (const auto& o : overrides)
-        if (o.name == g.name) {
-          given = &o.value;
-          source = o.source;
-        }
-    }
-    if (given) {
-      given_as_[i] = source;
-      std::string why;
-      if (!parse_config_value(*given, g.type, globals_[i], why))
-        errors.push_back(source + ": configurable '" + g.name + "' is " + g.type->name + ": " + why);
-      continue;
-    }
-    if (!g.init) {
-      errors.push_back("configurable '" + g.name + "' has no default: give it with -C" + g.name + "=VALUE");
-      continue;
-    }
-    RunOutcome r = workers_[0]->interpreter->call(fiber, *g.init, nullptr, 0);
-    if (r.panicked) errors.push_back("configurable '" + g.name + "': " + r.panic_message);
-    else globals_[i] = std::move(r.value);
-  }
-  // Module-level variables, in order (their initializers may use the configurables).
-  if (errors.empty()) {
-    for (std::size_t i = 0; i < program_.globals.size(); ++i) {
-      const GlobalInfo& g = program_.globals[i];
-      if (g.configurable || !g.init) continue;
-      RunOutcome r = run_at_start(fiber, *g.init);
-      const char* what = g.connection ? "connection '" : "module variable '";
-      if (r.panicked) errors.push_back(what + g.name + "': " + r.panic_message);
-      else if (g.connection && r.value.is_error()) errors.push_back(what + g.name + "': " + r.value.as<ErrorObj>()->message);
-      else globals_[i] = std::move(r.value);
-      if (g.connection && !r.panicked && !r.value.is_error())
-        logger_.write(LogLevel::Info, "flowd", "connected", {{"connection", g.name}, {"to", r.value.as<ClientObj>()->link->describe()}});
-    }
-  }
-  return errors.empty();
+  return configure_module(context_, *workers_[0], globals_, given_as_, overrides, errors);
 }
 
 std::string Engine::given_as(const Function* setting) const {
   if (!setting || setting->reads_configurable < 0) return "";
   const std::string& source = given_as_[static_cast<std::size_t>(setting->reads_configurable)];
   return source.empty() ? "" : source + ": ";
-}
-
-RunOutcome Engine::run_at_start(Fiber& fiber, const Function& fn) {
-  Worker& w = *workers_[0];
-  w.may_suspend = true;
-  RunOutcome r = w.interpreter->call(fiber, fn, nullptr, 0);
-  while (r.suspended) {
-    w.startup_done = false;
-    while (!w.startup_done && w.io.run_one() > 0) {
-    }
-    w.io.restart();
-    if (!w.startup_done) {
-      r = RunOutcome();
-      r.panicked = true;
-      r.panic_message = "the connection never completed";
-      break;
-    }
-    r = w.interpreter->resume(fiber, std::move(w.startup_result));
-  }
-  w.may_suspend = false;
-  return r;
-}
-
-std::shared_ptr<asio::ssl::context> Engine::client_tls(const TlsSettings& s, std::string& error) {
-  std::string key = s.cert_file + '\n' + std::to_string(s.session_timeout.count());
-  for (const auto& v : s.versions) key += '\n' + v;
-  key += "\n--";
-  for (const auto& c : s.ciphers) key += '\n' + c;
-  std::lock_guard<std::mutex> guard(client_tls_lock_);
-  auto it = client_tls_.find(key);
-  if (it != client_tls_.end()) return it->second;
-  auto ctx = make_client_tls(s, error);
-  if (ctx) client_tls_.emplace(key, ctx);
-  return ctx;
-}
-
-namespace {
-std::vector<std::string> string_list(const Value& v) {
-  std::vector<std::string> out;
-  if (v.tag() == ValueTag::Array)
-    for (const Value& e : v.as<ArrayObj>()->items) out.emplace_back(e.str());
-  return out;
-}
-
-// Seconds given as a float setting; false when negative or absurd.
-bool to_ms(const Value& v, std::chrono::milliseconds& out) {
-  if (v.is_nil()) return true;
-  double d = v.as_float();
-  if (!(d >= 0) || d > 1e9) return false;
-  out = std::chrono::milliseconds(static_cast<long long>(d * 1000));
-  return true;
-}
-
-Client::Done resumer(Worker& w) {
-  if (w.running) {
-    // The callback keeps the connection alive while its handler waits: nothing else may hold it
-    // then. Every wait ends (each has a timeout, and closing a client ends its waits).
-    return [s = w.running->shared_from_this()](Value v) { s->resume(std::move(v)); };
-  }
-  return [&w](Value v) {
-    w.startup_result = std::move(v);
-    w.startup_done = true;
-  };
-}
-}  // namespace
-
-bool Engine::client_action(Fiber&, ActionId id, Value* args, int, Value& result) {
-  auto* client = static_cast<Client*>(args[0].as<ClientObj>()->link.get());
-  Worker& w = *t_worker;
-  switch (id) {
-    case ActionId::ClientWrite:
-      if (client->write(args[1], w.may_suspend, result, resumer(w))) return true;
-      break;
-    case ActionId::ClientRead:
-      if (client->read(w.may_suspend, result, resumer(w))) return true;
-      break;
-    case ActionId::ClientClose: client->close(); return true;
-    default: return true;
-  }
-  if (w.running) w.running->waits_on(args[0].as<ClientObj>()->link);
-  return false;
-}
-
-bool Engine::lock_acquire(Fiber&) {
-  Worker& w = *t_worker;
-  if (!w.running) return true;
-  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
-  if (!flow_lock_owner_ || flow_lock_owner_ == w.running) {
-    flow_lock_owner_ = w.running;
-    return true;
-  }
-  // onClose and onError cannot wait: they go ahead (the holder is itself waiting on the network).
-  if (!w.may_suspend) return true;
-  flow_lock_waiters_.push_back({&w, w.running, resumer(w)});
-  return false;
-}
-
-void Engine::lock_release(Fiber&) {
-  Worker& w = *t_worker;
-  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
-  if (flow_lock_owner_ != w.running) return;
-  flow_lock_owner_ = nullptr;
-  grant_lock_locked();
-}
-
-void Engine::lock_forget(Session* s) {
-  std::lock_guard<std::mutex> guard(flow_lock_mutex_);
-  for (auto it = flow_lock_waiters_.begin(); it != flow_lock_waiters_.end();) {
-    if (it->session == s) it = flow_lock_waiters_.erase(it);
-    else ++it;
-  }
-  if (flow_lock_owner_ == s) {
-    flow_lock_owner_ = nullptr;
-    grant_lock_locked();
-  }
-}
-
-// The next waiter becomes the owner and is resumed on its own thread.
-void Engine::grant_lock_locked() {
-  if (flow_lock_waiters_.empty()) return;
-  LockWaiter next = std::move(flow_lock_waiters_.front());
-  flow_lock_waiters_.pop_front();
-  flow_lock_owner_ = next.session;
-  asio::post(next.worker->io, [resume = std::move(next.resume)] { resume(Value()); });
-}
-
-bool Engine::connect(Fiber&, Value* args, Value& result) {
-  Worker& w = *t_worker;
-  auto arg = [&](ConnectArg a) -> Value& { return args[static_cast<int>(a)]; };
-  ClientParams p;
-  p.host = arg(ConnectArg::RemoteHost).str();
-  std::int64_t port = arg(ConnectArg::RemotePort).as_int();
-  std::string where = p.host + ":" + std::to_string(port);
-  if (port < 1 || port > 65535) {
-    result = make_error("cannot connect to " + where + ": the port is not between 1 and 65535");
-    return true;
-  }
-  p.port = static_cast<int>(port);
-  if (!to_ms(arg(ConnectArg::Timeout), p.timeout) || !to_ms(arg(ConnectArg::WriteTimeout), p.write_timeout)) {
-    result = make_error("cannot connect to " + where + ": timeout and writeTimeout are seconds, 0 or more");
-    return true;
-  }
-  if (arg(ConnectArg::Secure).as_bool()) {
-    TlsSettings t;
-    if (!arg(ConnectArg::Cert).is_nil()) t.cert_file = arg(ConnectArg::Cert).str();
-    t.versions = string_list(arg(ConnectArg::Versions));
-    t.ciphers = string_list(arg(ConnectArg::Ciphers));
-    if (!to_ms(arg(ConnectArg::HandshakeTimeout), p.handshake_timeout) ||
-        !to_ms(arg(ConnectArg::SessionTimeout), t.session_timeout)) {
-      result = make_error("cannot connect to " + where + ": handshakeTimeout and sessionTimeout are seconds, 0 or more");
-      return true;
-    }
-    p.verify_host = arg(ConnectArg::VerifyHostName).is_nil() || arg(ConnectArg::VerifyHostName).as_bool();
-    std::string error;
-    p.tls = client_tls(t, error);
-    if (!p.tls) {
-      result = make_error("cannot connect to " + where + ": secureSocket " + error);
-      return true;
-    }
-  }
-  if (!w.may_suspend) {
-    result = make_error("cannot connect to " + where + ": a NEW_CONNECTION cannot wait in onClose or onError");
-    return true;
-  }
-  auto client = Client::connect(w.io, std::move(p), resumer(w));
-  if (w.running) w.running->waits_on(client);
-  return false;
 }
 
 namespace {
@@ -402,7 +120,7 @@ bool tls_settings(Interpreter& interp, Fiber& fiber, const ListenerInfo& li, Lis
   if (!password.is_nil()) t.key_password = password.str();
   t.versions = spec.versions ? string_list(versions) : spec.versions_list;
   t.ciphers = spec.ciphers ? string_list(ciphers) : spec.ciphers_list;
-  if (!to_ms(handshake, settings.handshake_timeout) || !to_ms(session, t.session_timeout)) {
+  if (!seconds_setting(handshake, settings.handshake_timeout) || !seconds_setting(session, t.session_timeout)) {
     error = where + "handshakeTimeout and sessionTimeout are seconds, 0 or more";
     return false;
   }
@@ -498,7 +216,7 @@ bool Engine::listen(std::string& error) {
     if (settings.idle_timeout.count() > 0 || (settings.framing == Framing::Line && settings.line_timeout.count() > 0) ||
         settings.tls)
       need_sweep_ = true;
-    auto l = std::make_unique<Listener>(*this, *workers_[0], std::move(settings));
+    auto l = std::make_unique<Listener>(context_, *this, *workers_[0], std::move(settings));
     if (auto bind_ec = l->open(tcp::endpoint(addr, static_cast<unsigned short>(p)))) {
       std::string at = addr.to_string() + ":" + std::to_string(p);
       int g = li.port->reads_configurable;
@@ -536,12 +254,7 @@ void Engine::session_opened(Worker& w, Session* s) {
 void Engine::session_closed(Worker& w, Session* s) {
   w.sessions.erase(s);
   closed_since_trim_.fetch_add(1, std::memory_order_relaxed);
-  if (--open_sessions_ == 0 && draining_) asio::post(workers_[0]->io, [this] { finish_drain(); });
-}
-
-void Engine::log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
-                 const Value* values, int count) {
-  logger_.write_values(level, program_.module, msg, error, keys, values, count);
+  if (--open_sessions_ == 0 && context_.stopping()) asio::post(workers_[0]->io, [this] { finish_drain(); });
 }
 
 int Engine::run() {
@@ -558,7 +271,6 @@ int Engine::run() {
     }
   }
   auto serve = [this](Worker& w) {
-    t_worker = &w;
     for (;;) {
       try {
         w.io.run();
@@ -602,7 +314,7 @@ void Engine::wait_signal() {
 void Engine::request_stop() { on_stop_signal("stop requested"); }
 
 void Engine::on_stop_signal(const char* why) {
-  if (draining_.exchange(true)) {
+  if (!context_.begin_stopping()) {
     // A second signal: stop at once.
     logger_.write(LogLevel::Warn, "flowd", "stopping now", {{"signal", why}});
     abort_all();
@@ -628,24 +340,24 @@ void Engine::shed_worker(Worker& w, const std::shared_ptr<std::atomic<std::size_
   std::sort(by_queued.begin(), by_queued.end(),
             [](const auto& a, const auto& b) { return a->queued_output() > b->queued_output(); });
   for (auto& s : by_queued) {
-    if (output_total_.load(std::memory_order_relaxed) <= max_output_total_ / 4 * 3) break;
+    if (context_.output_total() <= context_.max_output_total() / 4 * 3) break;
     s->cut_for_budget();
   }
-  if (--*pending == 0) shedding_.store(false);
+  if (--*pending == 0) context_.shedding_done();
 }
 
 void Engine::housekeeping(std::chrono::steady_clock::time_point now) {
-  std::size_t total = output_total_.load(std::memory_order_relaxed);
-  std::size_t peak = output_peak_.load(std::memory_order_relaxed);
+  std::size_t total = context_.output_total();
+  std::size_t peak = context_.output_peak();
   if (peak >= total + kTrimAfterDrop || closed_since_trim_.load(std::memory_order_relaxed) >= kTrimAfterClosed) {
     // glibc keeps freed memory in its arenas; after a peak, give it back to the system.
-    output_peak_.store(total, std::memory_order_relaxed);
+    context_.reset_output_peak(total);
     closed_since_trim_.store(0, std::memory_order_relaxed);
     ::malloc_trim(0);
   }
   if (now - last_reset_report_ >= kResetReportInterval) {
     last_reset_report_ = now;
-    std::uint64_t resets = peer_resets_.load(std::memory_order_relaxed);
+    std::uint64_t resets = context_.peer_resets();
     if (resets != resets_reported_) {
       logger_.write(LogLevel::Info, "flowd", "clients reset or dropped their connections",
                     {{"count", std::to_string(resets - resets_reported_), false},
@@ -708,7 +420,7 @@ void Engine::finish_drain() {
   if (stopped_.exchange(true)) return;
   if (drain_timer_) drain_timer_->cancel();
   if (signal_io_) signal_io_->stop();
-  std::uint64_t resets = peer_resets_.load(std::memory_order_relaxed);
+  std::uint64_t resets = context_.peer_resets();
   logger_.write(LogLevel::Info, "flowd", "stopped",
                 {{"resets", std::to_string(resets), false}});
   for (auto& w : workers_) {

@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "net/engine.hpp"
 #include "net/session.hpp"
 
 namespace flowd {
@@ -22,8 +21,8 @@ bool is_resource_error(const boost::system::error_code& ec) {
 }
 }  // namespace
 
-Listener::Listener(Engine& engine, Worker& worker, ListenerSettings settings)
-    : engine_(engine), worker_(worker), settings_(std::move(settings)), acceptor_(worker.io), retry_timer_(worker.io) {}
+Listener::Listener(ServerContext& context, ConnectionRegistry& registry, Worker& worker, ListenerSettings settings)
+    : context_(context), registry_(registry), worker_(worker), settings_(std::move(settings)), acceptor_(worker.io), retry_timer_(worker.io) {}
 
 boost::system::error_code Listener::open(const tcp::endpoint& at) {
   boost::system::error_code ec;
@@ -49,7 +48,7 @@ void Listener::stop() {
 void Listener::do_accept() {
   if (stopped_) return;
   // The new socket belongs to the next worker's event loop: that thread runs all its handlers.
-  Worker& target = engine_.next_worker();
+  Worker& target = registry_.next_worker();
   acceptor_.async_accept(target.io, [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
     on_accept(ec, target, std::move(socket));
   });
@@ -63,7 +62,7 @@ void Listener::on_accept(const boost::system::error_code& ec, Worker& target, tc
       return;
     }
     // A client that went away between SYN and accept, and the like: keep accepting.
-    engine_.logger().write(LogLevel::Debug, "flowd", "accept failed", {{"listener", settings_.name}, {"error", ec.message()}});
+    context_.logger().write(LogLevel::Debug, "flowd", "accept failed", {{"listener", settings_.name}, {"error", ec.message()}});
     do_accept();
     return;
   }
@@ -72,7 +71,7 @@ void Listener::on_accept(const boost::system::error_code& ec, Worker& target, tc
     refuse(socket);
   } else {
     ++open_;
-    auto session = std::make_shared<Session>(engine_, target, *this, std::move(socket));
+    auto session = std::make_shared<Session>(context_, registry_, target, settings_, open_, std::move(socket));
     if (&target == &worker_) session->start();
     else asio::post(target.io, [session] { session->start(); });
   }
@@ -91,14 +90,14 @@ void Listener::refuse(tcp::socket& socket) {
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ > std::chrono::seconds(1)) {
     last_refusal_log_ = now;
-    engine_.logger().write(LogLevel::Warn, "flowd", "connection refused: maxConnections reached",
+    context_.logger().write(LogLevel::Warn, "flowd", "connection refused: maxConnections reached",
                            {{"listener", settings_.name}, {"maxConnections", std::to_string(settings_.max_connections), false}});
   }
 }
 
 void Listener::back_off(const boost::system::error_code& ec) {
   if (backoff_.count() == 0) {
-    engine_.logger().write(LogLevel::Warn, "flowd", "cannot accept connections for now; backing off",
+    context_.logger().write(LogLevel::Warn, "flowd", "cannot accept connections for now; backing off",
                            {{"listener", settings_.name}, {"error", ec.message()}});
     backoff_ = kAcceptBackoffMin;
   } else {

@@ -9,37 +9,17 @@
 #include <memory>
 #include <string>
 
-#include "net/line_framer.hpp"
-#include "net/tls.hpp"
+#include "net/listener_settings.hpp"
+#include "net/server_context.hpp"
+#include "net/worker.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
 
-class Engine;
-struct Worker;
-
-// Defaults of the listener limits (each a named listener setting in the flow; see README "Limits").
-inline constexpr std::size_t kDefaultMaxConnections = 10'000;
-inline constexpr std::size_t kDefaultMaxOutputBytes = 1024 * 1024;
-inline constexpr double kDefaultLineTimeoutSeconds = 30;
-
-// A listener's settings, evaluated once at start (they may use configurables).
-struct ListenerSettings {
-  std::string name;
-  const ServiceInfo* service = nullptr;
-  Framing framing = Framing::Raw;
-  std::size_t max_line = kDefaultMaxLineLength;
-  std::size_t max_connections = kDefaultMaxConnections;
-  std::size_t max_output_bytes = kDefaultMaxOutputBytes;
-  std::chrono::milliseconds idle_timeout{0};   // 0: off, as in Ballerina
-  std::chrono::milliseconds line_timeout{static_cast<long>(kDefaultLineTimeoutSeconds * 1000)};
-  std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
-  std::chrono::milliseconds handshake_timeout = kDefaultHandshakeTimeout;
-};
-
 class Listener {
  public:
-  Listener(Engine& engine, Worker& worker, ListenerSettings settings);
+  // Accepts on `worker`'s event loop; each connection goes to registry.next_worker().
+  Listener(ServerContext& context, ConnectionRegistry& registry, Worker& worker, ListenerSettings settings);
   // Binds and listens; the engine words a failure (it knows which option set the address).
   boost::system::error_code open(const boost::asio::ip::tcp::endpoint& at);
   void start() { do_accept(); }
@@ -47,7 +27,6 @@ class Listener {
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   const ListenerSettings& settings() const { return settings_; }
   std::size_t open_connections() const { return open_; }
-  void connection_closed() { --open_; }
 
  private:
   void do_accept();
@@ -55,7 +34,8 @@ class Listener {
   void back_off(const boost::system::error_code& ec);
   void refuse(boost::asio::ip::tcp::socket& socket);
 
-  Engine& engine_;
+  ServerContext& context_;
+  ConnectionRegistry& registry_;
   Worker& worker_;
   ListenerSettings settings_;
   boost::asio::ip::tcp::acceptor acceptor_;

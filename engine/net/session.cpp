@@ -5,9 +5,6 @@
 #include <netinet/tcp.h>
 #include <vector>
 
-#include "net/engine.hpp"
-#include "net/client.hpp"
-#include "net/listener.hpp"
 
 namespace flowd {
 
@@ -21,18 +18,21 @@ namespace {
 // input, so one busy client stalled everyone else for seconds.
 constexpr std::size_t kSliceBytes = 64 * 1024;
 constexpr std::uint32_t kSliceWork = 256;
-// Queued bytes at which a running handler's output starts going out before the handler ends.
-constexpr std::size_t kFlushDuringHandlerBytes = 64 * 1024;
-// Buffers gathered into one writev.
-constexpr std::size_t kMaxGather = 16;
 // How long a closing connection may take to send what is queued (and, over TLS, its close_notify)
 // to a peer that does not read, before it is cut.
 constexpr std::chrono::seconds kCloseLinger{5};
 
 }  // namespace
 
-Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket socket)
-    : engine_(engine), worker_(worker), listener_(listener), settings_(listener.settings()), stream_(std::move(socket)) {
+Session::Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker,
+                 const ListenerSettings& settings, std::atomic<std::size_t>& listener_open, tcp::socket socket)
+    : context_(context),
+      registry_(registry),
+      worker_(worker),
+      settings_(settings),
+      listener_open_(listener_open),
+      stream_(std::move(socket)),
+      runner_(worker, context, *this) {
   if (settings_.framing == Framing::Line) framer_ = std::make_unique<LineFramer>(settings_.max_line);
   // The clock is read per chunk only when a timeout needs it.
   timed_ = settings_.idle_timeout.count() > 0 || (framer_ && settings_.line_timeout.count() > 0);
@@ -40,8 +40,8 @@ Session::Session(Engine& engine, Worker& worker, Listener& listener, tcp::socket
 
 Session::~Session() {
   if (registered_) {
-    listener_.connection_closed();
-    engine_.session_closed(worker_, this);
+    listener_open_.fetch_sub(1);
+    registry_.session_closed(worker_, this);
   }
 }
 
@@ -59,7 +59,7 @@ void Session::start() {
   last_read_ = std::chrono::steady_clock::now();
   auto* c = new CallerObj();
   c->conn = weak_from_this();
-  c->id = engine_.next_connection_id();
+  c->id = context_.next_connection_id();
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
     c->remote_host = remote.address().to_string();
@@ -72,9 +72,9 @@ void Session::start() {
   }
   remote_ = c->remote_host + ":" + std::to_string(c->remote_port);
   caller_ = Value::adopt(ValueTag::Caller, c);
-  engine_.session_opened(worker_, this);
+  registry_.session_opened(worker_, this);
   registered_ = true;
-  engine_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
+  context_.logger().write(LogLevel::Debug, "flowd", "client connected", {{"client", remote_}, {"id", c->id}});
   if (settings_.tls) {
     // onConnect runs only once the handshake is done; a failed or stalled one never reaches the flow.
     state_ = State::Handshaking;
@@ -90,7 +90,7 @@ void Session::handshake() {
   if (state_ != State::Handshaking) return;
   boost::system::error_code ec;
   if (stream_.handshake(ec)) {
-    engine_.logger().write(LogLevel::Debug, "flowd", "TLS handshake done",
+    context_.logger().write(LogLevel::Debug, "flowd", "TLS handshake done",
                            {{"client", remote_}, {"protocol", stream_.tls()->version()}, {"cipher", stream_.tls()->cipher()}});
     state_ = State::Connecting;
     begin_service();
@@ -111,8 +111,8 @@ void Session::handshake() {
     return;
   }
   std::string why = ec == asio::error::eof ? "the client closed the connection" : stream_.error_text(ec);
-  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) engine_.peer_reset();
-  engine_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed", {{"client", remote_}, {"error", why}});
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) context_.peer_reset();
+  context_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed", {{"client", remote_}, {"error", why}});
   broken_ = true;
   finish_close();
 }
@@ -120,9 +120,30 @@ void Session::handshake() {
 void Session::begin_service() {
   const Function& on_connect = *settings_.service->on_connect;
   Value args[1] = {caller_};
-  RunOutcome r = invoke(Handler::OnConnect, on_connect, args, on_connect.nparams);
-  if (r.suspended) return;  // resumed by resume()
+  RunOutcome r = runner_.run(Handler::OnConnect, on_connect, args, on_connect.nparams);
+  if (r.suspended) return;  // continues in handler_resumed_done
   connect_done(r);
+}
+
+// A handler that waited is done: what would have followed it had it not waited follows now.
+void Session::handler_resumed_done(Handler h, RunOutcome& r) {
+  bool failed = r.panicked || r.value.is_error();
+  if (h == Handler::OnConnect) connect_done(r);
+  else if (h == Handler::OnBytes) bytes_done(r);
+  else if (failed) handler_failed(h == Handler::OnError ? "onError" : "onClose", r, false);
+  // onBytes failed and its onError waits: that continues once it is done.
+  if (runner_.waiting()) return;
+  if (deferred_during_) {
+    // The connection failed while the handler waited: report it now (onError, then onClose).
+    const char* during = deferred_during_;
+    deferred_during_ = nullptr;
+    broken_ = false;
+    fail(deferred_ec_, during);
+    return;
+  }
+  if (h == Handler::OnBytes) continue_input();
+  else if (h == Handler::OnError) after_on_error();
+  else if (h == Handler::OnClose) after_on_close();
 }
 
 void Session::connect_done(RunOutcome& r) {
@@ -133,7 +154,7 @@ void Session::connect_done(RunOutcome& r) {
     instance_ = std::move(r.value);
     class_ = instance_.as<InstanceObj>()->cls;
   } else {
-    engine_.logger().write(LogLevel::Warn, engine_.program().module,
+    context_.logger().write(LogLevel::Warn, context_.program().module,
                            "onConnect returned no connection service; closing the connection",
                            {{"client", remote_}});
     close_requested_ = true;
@@ -143,70 +164,7 @@ void Session::connect_done(RunOutcome& r) {
   if (state_ == State::Open) arm_read();
 }
 
-RunOutcome Session::invoke(Handler h, const Function& fn, Value* args, int argc) {
-  RunOutcome r = run_fiber(h, worker_.fiber, &fn, args, argc, nullptr);
-  if (r.suspended) {
-    // The handler waits on the network: its fiber leaves the worker's, whose next handler starts afresh.
-    waiting_ = h;
-    fiber_ = std::make_unique<Fiber>(std::move(worker_.fiber));
-    worker_.fiber = Fiber();
-    // What the handler wrote before it waited goes out now.
-    flush();
-  }
-  return r;
-}
-
-RunOutcome Session::run_fiber(Handler h, Fiber& fiber, const Function* fn, Value* args, int argc, Value* resumed) {
-  in_handler_ = true;
-  worker_.running = this;
-  worker_.may_suspend = h == Handler::OnConnect || h == Handler::OnBytes;
-  RunOutcome r;
-  {
-    std::unique_lock<std::mutex> guard;
-    if (std::mutex* lock = engine_.module_lock()) guard = std::unique_lock<std::mutex>(*lock);
-    r = resumed ? worker_.interpreter->resume(fiber, std::move(*resumed))
-                : worker_.interpreter->call(fiber, *fn, args, argc);
-  }
-  if (!r.suspended && fiber.locks > 0) {
-    // The handler ended inside a LOCK (a return, a failure): its lock ends with it.
-    engine_.lock_release(fiber);
-    fiber.locks = 0;
-  }
-  worker_.running = nullptr;
-  in_handler_ = false;
-  return r;
-}
-
-void Session::resume(Value result) {
-  if (waiting_ == Handler::None || !fiber_) return;
-  if (state_ == State::Closed) {
-    // Cut while it waited (grace period over): the handler is dropped.
-    waiting_ = Handler::None;
-    fiber_.reset();
-    return;
-  }
-  RunOutcome r = run_fiber(waiting_, *fiber_, nullptr, nullptr, 0, &result);
-  if (r.suspended) {
-    flush();
-    return;
-  }
-  Handler h = waiting_;
-  waiting_ = Handler::None;
-  fiber_.reset();
-  if (h == Handler::OnConnect) connect_done(r);
-  else bytes_done(r);
-  if (deferred_during_) {
-    // The connection failed while the handler waited: report it now (onError, then onClose).
-    const char* during = deferred_during_;
-    deferred_during_ = nullptr;
-    broken_ = false;
-    fail(deferred_ec_, during);
-    return;
-  }
-  if (h == Handler::OnBytes) continue_input();
-}
-
-// After an onBytes that waited: the rest of its chunk's lines, then reading resumes.
+// After an onBytes (or its onError) that waited: the rest of its chunk's lines, then reading resumes.
 void Session::continue_input() {
   if (state_ != State::Open || broken_) return;
   if (framer_ && !pending_input_.empty() && !close_requested_) {
@@ -217,7 +175,7 @@ void Session::continue_input() {
   } else {
     after_handler();
   }
-  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+  if (state_ != State::Open || broken_ || runner_.waiting()) return;
   if (!pending_input_.empty()) post_continue_slice();
   else arm_read();
 }
@@ -227,55 +185,79 @@ void Session::post_continue_slice() {
 }
 
 void Session::continue_slice() {
-  if (state_ != State::Open || broken_ || waiting_ != Handler::None || engine_.stopping()) return;
+  if (state_ != State::Open || broken_ || runner_.waiting() || context_.stopping()) return;
   worker_.slice_work = 0;
   std::string rest = std::move(pending_input_);
   pending_input_.clear();
   on_chunk(rest.data(), rest.size());
-  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+  if (state_ != State::Open || broken_ || runner_.waiting()) return;
   if (!pending_input_.empty()) post_continue_slice();
   else asio::post(worker_.io, [self = shared_from_this()] { self->on_readable({}); });
 }
 
 void Session::handler_failed(const char* handler, const RunOutcome& r, bool call_on_error) {
-  const Program& p = engine_.program();
+  const Program& p = context_.program();
   const SourceSite& site = p.sites.empty() ? SourceSite{} : p.sites[r.site];
   std::string node = site.node_id.empty() ? site.kind : site.node_id;
   if (!site.label.empty()) node += " (" + site.label + ")";
   std::string at = p.file + ":" + std::to_string(site.line) + ":" + std::to_string(site.column);
   std::string message = std::string(handler) + (r.panicked ? " failed" : " returned an error");
   std::string error = r.panicked ? r.panic_message : r.value.as<ErrorObj>()->message;
-  engine_.logger().write(LogLevel::Error, p.module, message,
+  context_.logger().write(LogLevel::Error, p.module, message,
                          {{"error", error}, {"node", node}, {"at", at}, {"client", remote_}});
   if (call_on_error) run_on_error(r.panicked ? make_error(r.panic_message) : r.value);
 }
 
-void Session::run_on_error(const Value& error) {
-  if (!class_ || !class_->on_error) return;
+bool Session::run_on_error(const Value& error) {
+  if (!class_ || !class_->on_error) return true;
   Value args[3];
   int n = 0;
   args[n++] = instance_;
   if (class_->on_error_takes_caller) args[n++] = caller_;
   args[n++] = error;
-  RunOutcome r = invoke(Handler::OnError, *class_->on_error, args, n);
+  RunOutcome r = runner_.run(Handler::OnError, *class_->on_error, args, n);
+  if (r.suspended) return false;
   if (r.panicked || r.value.is_error()) handler_failed("onError", r, false);
+  return true;
 }
 
-void Session::run_on_close() {
-  if (on_close_ran_) return;
+void Session::after_on_error() {
+  // In a failure (see fail()), onClose and the close follow; after onBytes failed, input goes on.
+  if (state_ == State::Closing) {
+    if (run_on_close()) finish_close();
+  } else {
+    continue_input();
+  }
+}
+
+bool Session::run_on_close() {
+  if (on_close_ran_) return true;
   on_close_ran_ = true;
-  if (!class_ || !class_->on_close) return;
+  if (!class_ || !class_->on_close) return true;
   Value args[2];
   int n = 0;
   args[n++] = instance_;
   if (class_->on_close_takes_caller) args[n++] = caller_;
-  RunOutcome r = invoke(Handler::OnClose, *class_->on_close, args, n);
+  RunOutcome r = runner_.run(Handler::OnClose, *class_->on_close, args, n);
+  if (r.suspended) return false;
   if (r.panicked || r.value.is_error()) handler_failed("onClose", r, false);
+  return true;
+}
+
+void Session::after_on_close() {
+  // A failed connection closes at once; otherwise what is queued goes out first (the linger starts
+  // over: onClose's wait had its own timeout).
+  if (broken_) {
+    finish_close();
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + kCloseLinger;
+  if (!writing_) flush();
 }
 
 // After each handler: start sending what it queued, and honour a close it asked for.
 void Session::after_handler() {
-  if (waiting_ != Handler::None) {
+  if (runner_.waiting()) {
     // A handler waits on the network: the close it or another asked for happens once it is done.
     flush();
     return;
@@ -299,13 +281,13 @@ void Session::arm_read() {
 
 void Session::on_readable(const boost::system::error_code& ec) {
   // broken_: a write failed while a handler ran; its fail() is posted and reports it (onError first).
-  if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+  if (state_ != State::Open || broken_ || runner_.waiting()) return;
   if (ec) {
     fail(ec, "read");
     return;
   }
   // Stopping: what is unread is dropped; the drain closes the connection (onClose, flush).
-  if (engine_.stopping()) return;
+  if (context_.stopping()) return;
   worker_.slice_work = 0;
   std::size_t taken = 0;
   char* buf = thread_read_buffer();
@@ -326,7 +308,7 @@ void Session::on_readable(const boost::system::error_code& ec) {
     }
     if (timed_) last_read_ = std::chrono::steady_clock::now();
     on_chunk(buf, n);
-    if (state_ != State::Open || broken_ || waiting_ != Handler::None) return;
+    if (state_ != State::Open || broken_ || runner_.waiting()) return;
     if (!pending_input_.empty()) {
       // The slice's budget ran out inside the chunk: the rest of it comes on the next turn.
       post_continue_slice();
@@ -343,7 +325,7 @@ void Session::on_chunk(const char* data, std::size_t n) {
   if (!framer_) {
     ++worker_.slice_work;
     on_bytes(std::string_view(data, n));
-    if (waiting_ == Handler::None) after_handler();
+    if (!runner_.waiting()) after_handler();
     return;
   }
   // Every line of the chunk is handled before the output is sent: one write for a burst of lines.
@@ -352,10 +334,10 @@ void Session::on_chunk(const char* data, std::size_t n) {
     ++worker_.slice_work;
     on_bytes(line);
     // A handler may have closed the connection, or be waiting on the network; or the slice is over.
-    return state_ == State::Open && !close_requested_ && waiting_ == Handler::None &&
+    return state_ == State::Open && !close_requested_ && !runner_.waiting() &&
            worker_.slice_work < kSliceWork;
   });
-  if (r == LineFramer::Result::Stopped && waiting_ != Handler::None) {
+  if (r == LineFramer::Result::Stopped && runner_.waiting()) {
     // The lines after the waiting one are handled once it is done, in order.
     pending_input_.assign(data + n - framer_->unconsumed(), framer_->unconsumed());
     if (framer_->buffered() > 0 && !had_partial) partial_since_ = last_read_;
@@ -374,8 +356,12 @@ void Session::on_chunk(const char* data, std::size_t n) {
   if (r == LineFramer::Result::TooLong) {
     std::string msg = "line too long: more than " + std::to_string(framer_->max_line()) +
                       " bytes without a newline (the listener's maxLineLength); closing the connection";
-    engine_.logger().write(LogLevel::Warn, engine_.program().module, msg, {{"client", remote_}});
-    run_on_error(make_error(msg));
+    context_.logger().write(LogLevel::Warn, context_.program().module, msg, {{"client", remote_}});
+    // onError may wait: the close it asks for then follows it.
+    if (!run_on_error(make_error(msg))) {
+      close_requested_ = true;
+      return;
+    }
     begin_close("line too long");
     return;
   }
@@ -388,7 +374,7 @@ void Session::on_bytes(std::string_view data) {
   args[argc++] = instance_;
   if (class_->on_bytes_takes_caller) args[argc++] = caller_;
   args[argc++] = Value::bytes(data);
-  RunOutcome r = invoke(Handler::OnBytes, *class_->on_bytes, args, argc);
+  RunOutcome r = runner_.run(Handler::OnBytes, *class_->on_bytes, args, argc);
   if (!r.suspended) bytes_done(r);
 }
 
@@ -401,199 +387,23 @@ void Session::bytes_done(RunOutcome& r) {
   }
 }
 
-bool Session::write(const Value& bytes, std::string& error) {
-  if (!worker_.io.get_executor().running_in_this_thread()) {
-    // A handler on another thread writes to this connection (a broadcast): hand the bytes over to
-    // this connection's own thread. Its writer sends them in order; a closed connection drops them.
-    if (closed_.load(std::memory_order_acquire)) {
-      error = "Socket connection already closed.";
-      return false;
-    }
-    std::size_t n = bytes.str().size();
-    // Counted against the limits now, not once it lands: a broadcast must not outrun them.
-    if (n == 0 || !charge(n)) return true;
-    asio::post(worker_.io, [self = shared_from_this(), bytes] {
-      std::size_t size = bytes.str().size();
-      if (self->state_ == State::Closed || self->broken_ || self->overflowed_.load(std::memory_order_relaxed)) {
-        self->discharge(size);
-        return;
-      }
-      self->out_bytes_ += size;
-      self->out_.push_back(bytes);
-      // Sent with whatever else arrives for it in this turn of its loop: one send for a burst.
-      self->schedule_flush();
-    });
-    return true;
-  }
-  if (state_ == State::Closed || broken_) {
-    error = "Socket connection already closed.";
-    return false;
-  }
-  ++worker_.slice_work;
-  if (!enqueue(bytes)) return true;
-  if (in_handler_) {
-    // A handler that writes a lot sends as it goes, so a reading client never trips the limit.
-    if (out_bytes_ >= kFlushDuringHandlerBytes) flush();
-  } else {
-    // Output queued from another connection's handler (same thread) goes out once that handler's
-    // slice is done, with everything else it wrote.
-    schedule_flush();
-  }
-  return true;
-}
-
-// One post per turn for all the connections written to, not one per write.
-void Session::schedule_flush() {
-  if (writing_ || flush_pending_) return;
-  flush_pending_ = true;
-  if (worker_.unflushed.empty())
-    asio::post(worker_.io, [&w = worker_] {
-      std::vector<std::shared_ptr<Session>> list;
-      list.swap(w.unflushed);
-      for (auto& s : list) s->flush_queued();
-    });
-  worker_.unflushed.push_back(shared_from_this());
-}
-
-void Session::flush_queued() {
-  flush_pending_ = false;
-  if (!writing_) flush();
-}
-
-// Queues bytes on this connection's thread; false when nothing was queued (empty, or over the limit).
-bool Session::enqueue(const Value& bytes) {
-  if (state_ == State::Closed || broken_) return false;
-  std::size_t n = bytes.str().size();
-  if (n == 0 || !charge(n)) return false;
-  out_bytes_ += n;
-  out_.push_back(bytes);
-  return true;
-}
-
-bool Session::charge(std::size_t n) {
-  // Being closed for not reading: the flow need not handle each write.
-  if (overflowed_.load(std::memory_order_relaxed)) return false;
-  if (refused_.load(std::memory_order_relaxed) &&
-      charged_.load(std::memory_order_relaxed) + n > settings_.max_output_bytes) {
-    // A client that does not take what it is sent must not grow the server's memory: drop its
-    // output and close it (onError, then onClose) once no handler is running.
-    overflow(asio::error::no_buffer_space);
-    return false;
-  }
-  charged_.fetch_add(n, std::memory_order_relaxed);
-  engine_.output_charged(n);
-  return true;
-}
-
-void Session::discharge(std::size_t n) {
-  if (n == 0) return;
-  charged_.fetch_sub(n, std::memory_order_relaxed);
-  engine_.output_discharged(n);
-}
-
-// Any thread: the connection is cut on its own thread, outside any handler.
-void Session::overflow(const boost::system::error_code& why) {
-  if (overflowed_.exchange(true)) return;
-  asio::post(worker_.io, [self = shared_from_this(), why] { self->fail(why, "write"); });
-}
-
-void Session::cut_for_budget() {
-  if (state_ == State::Closed || overflowed_.load(std::memory_order_relaxed)) return;
-  engine_.logger().write(LogLevel::Warn, "flowd", "output budget exceeded: closing the client with the most queued output",
-                         {{"client", remote_},
-                          {"queued", std::to_string(queued_output()), false},
-                          {"max_output_total", std::to_string(engine_.max_output_total()), false}});
-  overflowed_.store(true);
-  fail(asio::error::no_memory, "write");
-}
-
-void Session::close() {
-  if (!worker_.io.get_executor().running_in_this_thread()) {
-    asio::post(worker_.io, [self = shared_from_this()] { self->close(); });
-    return;
-  }
-  if (state_ == State::Closed || state_ == State::Closing) return;
-  close_requested_ = true;
-  if (!in_handler_ && state_ == State::Open)
-    asio::post(worker_.io, [self = shared_from_this()] { self->after_handler(); });
-}
-
-void Session::flush() {
-  if (writing_ || broken_ || state_ == State::Closed) return;
-  while (!out_.empty()) {
-    thread_local std::vector<asio::const_buffer> bufs;
-    bufs.clear();
-    for (std::size_t i = 0; i < out_.size() && bufs.size() < kMaxGather; ++i) {
-      std::string_view s = out_[i].str();
-      std::size_t skip = i == 0 ? out_offset_ : 0;
-      bufs.emplace_back(s.data() + skip, s.size() - skip);
-    }
-    boost::system::error_code ec;
-    std::size_t sent = stream_.write_some(bufs, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      writing_ = true;
-      refused_.store(true, std::memory_order_relaxed);
-      auto w = stream_.want() == Stream::Want::Read ? tcp::socket::wait_read : tcp::socket::wait_write;
-      stream_.socket().async_wait(w,
-                         [self = shared_from_this()](const boost::system::error_code& e) { self->on_writable(e); });
-      return;
-    }
-    if (ec) {
-      if (in_handler_) {
-        // Handlers never run inside another handler: report the failure once this one is done.
-        broken_ = true;
-        asio::post(worker_.io, [self = shared_from_this(), ec] { self->fail(ec, "write"); });
-      } else {
-        fail(ec, "write");
-      }
-      return;
-    }
-    out_bytes_ -= sent;
-    discharge(sent);
-    while (sent > 0) {
-      std::size_t left = out_[0].str().size() - out_offset_;
-      if (sent >= left) {
-        sent -= left;
-        out_offset_ = 0;
-        out_.erase(out_.begin());
-      } else {
-        out_offset_ += sent;
-        sent = 0;
-      }
-    }
-  }
-  // It took everything: it keeps up, whatever piles up later while the loop serves others.
-  refused_.store(false, std::memory_order_relaxed);
-  if (state_ == State::Closing && !in_handler_) finish_close();
-}
-
-void Session::on_writable(const boost::system::error_code& ec) {
-  writing_ = false;
-  if (ec == asio::error::operation_aborted) return;
-  if (ec) {
-    fail(ec, "write");
-    return;
-  }
-  flush();
-}
-
 void Session::begin_close(const char* reason) {
   if (state_ == State::Closing || state_ == State::Closed) return;
-  if (waiting_ != Handler::None) {
+  if (runner_.waiting()) {
     close_requested_ = true;
     return;
   }
   state_ = State::Closing;
   deadline_ = std::chrono::steady_clock::now() + kCloseLinger;
-  engine_.logger().write(LogLevel::Debug, "flowd", "closing connection", {{"client", remote_}, {"reason", reason}});
-  run_on_close();
+  context_.logger().write(LogLevel::Debug, "flowd", "closing connection", {{"client", remote_}, {"reason", reason}});
+  if (!run_on_close()) return;  // it waits: after_on_close follows
   // Send what the handlers queued (onClose may add a goodbye), then close.
   if (!writing_) flush();
 }
 
 void Session::fail(const boost::system::error_code& ec, const char* during) {
   if (state_ == State::Closed || ec == asio::error::operation_aborted) return;
-  if (waiting_ != Handler::None) {
+  if (runner_.waiting()) {
     // Handlers never run inside another: the waiting one finishes first, then onError and onClose.
     broken_ = true;
     if (!deferred_during_) {
@@ -604,9 +414,8 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
   }
   bool already_closing = state_ == State::Closing;
   broken_ = true;
+  discharge(out_.bytes());
   out_.clear();
-  discharge(out_bytes_);
-  out_bytes_ = 0;
   std::string msg = ec == asio::error::connection_reset ? "Connection reset by peer"
                     : ec == asio::error::broken_pipe    ? "Broken pipe: the client closed the connection"
                     : ec == asio::error::timed_out      ? timeout_message_
@@ -615,19 +424,20 @@ void Session::fail(const boost::system::error_code& ec, const char* during) {
                         ? "output limit exceeded: more than " + std::to_string(settings_.max_output_bytes) +
                               " bytes queued for a client that is not reading (the listener's maxOutputBytes)"
                     : ec == asio::error::no_memory
-                        ? "output budget exceeded: " + std::to_string(engine_.max_output_total()) +
+                        ? "output budget exceeded: " + std::to_string(context_.max_output_total()) +
                               " bytes queued for all clients together (--max-output-total); this client had the most"
                         : ec.message();
   // A peer that resets or leaves is normal traffic: counted, and summarised in the log at INFO.
   if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
       (ec == boost::system::errc::protocol_error && msg.find("unexpected eof") != std::string::npos))
-    engine_.peer_reset();
-  engine_.logger().write(LogLevel::Debug, "flowd", std::string("connection failed during ") + during,
+    context_.peer_reset();
+  context_.logger().write(LogLevel::Debug, "flowd", std::string("connection failed during ") + during,
                          {{"client", remote_}, {"error", msg}});
   state_ = State::Closing;
   // As in Ballerina: a network error goes to onError, then the connection closes (onClose once).
-  if (!already_closing) run_on_error(make_error(msg));
-  run_on_close();
+  // Either may wait: after_on_error or after_on_close then goes on.
+  if (!already_closing && !run_on_error(make_error(msg))) return;
+  if (!run_on_close()) return;
   finish_close();
 }
 
@@ -636,22 +446,21 @@ void Session::finish_close() {
   state_ = State::Closed;
   closed_.store(true, std::memory_order_release);
   stream_.close(!broken_);
-  engine_.lock_forget(this);
+  runner_.forget();
+  discharge(out_.bytes());
   out_.clear();
-  discharge(out_bytes_);
-  out_bytes_ = 0;
-  engine_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
+  context_.logger().write(LogLevel::Debug, "flowd", "client disconnected", {{"client", remote_}});
   if (registered_) {
     registered_ = false;
-    listener_.connection_closed();
-    engine_.session_closed(worker_, this);
+    listener_open_.fetch_sub(1);
+    registry_.session_closed(worker_, this);
   }
 }
 
 void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
-  if (in_handler_) return;
+  if (runner_.running()) return;
   if (state_ == State::Handshaking && now >= deadline_) {
-    engine_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed",
+    context_.logger().write(LogLevel::Warn, "flowd", "TLS handshake failed",
                            {{"client", remote_},
                             {"error", "timed out after " + seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                               settings_.handshake_timeout)) +
@@ -659,16 +468,17 @@ void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
     abort();
     return;
   }
-  if (state_ == State::Closing && now >= deadline_) {
+  // While onClose waits, its own wait's timeout bounds the close.
+  if (state_ == State::Closing && !runner_.waiting() && now >= deadline_) {
     // The peer does not take what is left (or the close_notify): cut it.
-    engine_.logger().write(LogLevel::Debug, "flowd", "closing timed out", {{"client", remote_}});
+    context_.logger().write(LogLevel::Debug, "flowd", "closing timed out", {{"client", remote_}});
     abort();
     return;
   }
-  if (state_ != State::Open || waiting_ != Handler::None) return;
+  if (state_ != State::Open || runner_.waiting()) return;
   if (settings_.idle_timeout.count() > 0 && now - last_read_ >= settings_.idle_timeout) {
     // Idle: closed quietly, with onClose (as an idle timeout in Netty's IdleStateHandler would be).
-    engine_.logger().write(LogLevel::Debug, "flowd", "idle timeout", {{"client", remote_}});
+    context_.logger().write(LogLevel::Debug, "flowd", "idle timeout", {{"client", remote_}});
     begin_close("idle timeout");
     return;
   }
@@ -682,10 +492,10 @@ void Session::check_timeouts(std::chrono::steady_clock::time_point now) {
 
 void Session::drain() {
   if (state_ == State::Handshaking) abort();
-  else if (waiting_ != Handler::None) {
+  else if (runner_.waiting()) {
     // The handler's wait ends now with an error, then the connection closes (onClose runs).
     close_requested_ = true;
-    if (auto c = wait_client_.lock()) static_cast<Client*>(c.get())->cancel("the server is stopping");
+    runner_.cancel_wait();
   }
   else if (state_ == State::Open) begin_close("server stopping");
 }

@@ -11,21 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "net/handler_runner.hpp"
 #include "net/line_framer.hpp"
+#include "net/listener_settings.hpp"
+#include "net/output_queue.hpp"
+#include "net/server_context.hpp"
 #include "net/stream.hpp"
+#include "net/worker.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
 
-class Engine;
-struct Worker;
-class Listener;
-struct ListenerSettings;
-
-class Session final : public Connection, public std::enable_shared_from_this<Session> {
+class Session final : public Connection, private HandlerRunner::Owner, public std::enable_shared_from_this<Session> {
  public:
-  Session(Engine& engine, Worker& worker, Listener& listener, boost::asio::ip::tcp::socket socket);
+  // `listener_open` counts the listener's open connections (for maxConnections).
+  Session(ServerContext& context, ConnectionRegistry& registry, Worker& worker, const ListenerSettings& settings,
+          std::atomic<std::size_t>& listener_open, boost::asio::ip::tcp::socket socket);
   ~Session() override;
 
   void start();
@@ -45,15 +47,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::size_t queued_output() const { return charged_.load(std::memory_order_relaxed); }
   // Sends what handlers on this thread queued for it since (see Worker::unflushed).
   void flush_queued();
-  // Continues a handler that waited on the network (a tcp:Client action) with the action's result.
-  void resume(Value result);
-  // What the waiting handler waits on, so that a drain can end the wait.
-  void waits_on(std::weak_ptr<ClientLink> client) { wait_client_ = std::move(client); }
 
  private:
   enum class State : std::uint8_t { Handshaking, Connecting, Open, Closing, Closed };
-  // The handlers; only onConnect and onBytes may wait on the network.
-  enum class Handler : std::uint8_t { None, OnConnect, OnBytes, OnError, OnClose };
+
+  // HandlerRunner::Owner
+  std::shared_ptr<HandlerRunner> shared_runner() override { return {shared_from_this(), &runner_}; }
+  void handler_waits() override { flush(); }
+  void handler_resumed_done(Handler h, RunOutcome& r) override;
 
   void handshake();
   void begin_service();
@@ -70,12 +71,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_bytes(std::string_view data);
   void begin_close(const char* reason);
   void fail(const boost::system::error_code& ec, const char* during);
-  RunOutcome invoke(Handler h, const Function& fn, Value* args, int argc);  // moves the arguments
-  RunOutcome run_fiber(Handler h, Fiber& fiber, const Function* fn, Value* args, int argc, Value* resumed);
   // Logs a failed handler with its node, then gives the error to onError (unless it is onError).
   void handler_failed(const char* handler, const RunOutcome& outcome, bool call_on_error);
-  void run_on_error(const Value& error);
-  void run_on_close();
+  // Each false when the handler waits (it continues in handler_resumed_done).
+  bool run_on_error(const Value& error);
+  bool run_on_close();
+  // What follows onError in a failure, and onClose in a close.
+  void after_on_error();
+  void after_on_close();
   void after_handler();
   bool enqueue(const Value& bytes);
   // Counts bytes against this connection's output limit and the process's output budget at once,
@@ -89,15 +92,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void finish_close();
   std::string client() const;
 
-  Engine& engine_;
+  ServerContext& context_;
+  ConnectionRegistry& registry_;
   Worker& worker_;
-  Listener& listener_;
   const ListenerSettings& settings_;
+  std::atomic<std::size_t>& listener_open_;
   std::unique_ptr<LineFramer> framer_;  // only with line framing
   Stream stream_;
-  std::unique_ptr<Fiber> fiber_;  // the fiber of a handler waiting on the network
-  std::weak_ptr<ClientLink> wait_client_;
-  Handler waiting_ = Handler::None;
+  HandlerRunner runner_;
   std::string pending_input_;     // line framing: what followed the line whose handler waits
   boost::system::error_code deferred_ec_;  // a failure seen while a handler waited
   const char* deferred_during_ = nullptr;
@@ -105,16 +107,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   Value instance_;             // the connection service returned by onConnect
   Value caller_;               // the tcp:Caller value handed to handlers
   const ClassInfo* class_ = nullptr;
-  std::vector<Value> out_;     // queued output, in order
-  std::size_t out_offset_ = 0; // bytes of out_[0] already sent
-  std::size_t out_bytes_ = 0;  // bytes in out_ (this thread only)
-  // out_bytes_ plus bytes posted from other threads and not yet in out_: what the limit judges.
+  OutputQueue out_;            // this thread only
+  // out_.bytes() plus bytes posted from other threads and not yet in out_: what the limit judges.
   std::atomic<std::size_t> charged_{0};
   // The socket refused bytes and has not yet taken everything queued since: only then is a
   // connection judged by maxOutputBytes (not for what piled up while its loop served others).
   std::atomic<bool> refused_{false};
   State state_ = State::Connecting;
-  bool in_handler_ = false;
   bool close_requested_ = false;
   bool writing_ = false;       // waiting for the socket to become writable
   bool broken_ = false;        // the socket failed: nothing more can be sent

@@ -56,7 +56,8 @@ inline void drop(std::vector<Value>& st, std::size_t n) {
 }
 }  // namespace
 
-RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int argc) {
+RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int argc, InterpreterHost& host) {
+  host_ = &host;
   fiber.stack.clear();
   fiber.frames.clear();
   for (int i = 0; i < argc; ++i) fiber.stack.push_back(std::move(args[i]));
@@ -67,7 +68,8 @@ RunOutcome Interpreter::call(Fiber& fiber, const Function& fn, Value* args, int 
   return run(fiber);
 }
 
-RunOutcome Interpreter::resume(Fiber& fiber, Value result) {
+RunOutcome Interpreter::resume(Fiber& fiber, Value result, InterpreterHost& host) {
+  host_ = &host;
   fiber.stack.push_back(std::move(result));
   return run(fiber);
 }
@@ -127,17 +129,17 @@ StrObj* Interpreter::log_line(std::size_t len) {
 
 // Remote actions, NEW_CONNECTION and LOCK: each leaves its result on the stack, or returns false when
 // the fiber waits (its operands popped; resume() pushes the result).
-bool Interpreter::network_op(Fiber& fiber, const Instr& in) {
+bool Interpreter::run_suspendable(Fiber& fiber, const Instr& in) {
   std::vector<Value>& st = fiber.stack;
   if (in.op == Op::LockEnter) {
-    if (fiber.locks++ == 0 && !host_.lock_acquire(fiber)) return false;  // resumed with nil once it is ours
+    if (fiber.locks++ == 0 && !host_->lock_acquire(fiber)) return false;  // resumed with nil once it is ours
     st.emplace_back();
     return true;
   }
   Value result;
   if (in.op == Op::Connect) {
     std::size_t first = st.size() - static_cast<std::size_t>(kConnectArgs);
-    bool done = host_.connect(fiber, st.data() + first, result);
+    bool done = host_->connect(fiber, st.data() + first, result);
     st.resize(first);
     if (done) st.push_back(std::move(result));
     return done;
@@ -146,7 +148,7 @@ bool Interpreter::network_op(Fiber& fiber, const Instr& in) {
   std::size_t conn_at = st.size() - static_cast<std::size_t>(argc) - 1;
   auto id = static_cast<ActionId>(in.a);
   if (id >= ActionId::ClientWrite) {
-    bool done = host_.client_action(fiber, id, st.data() + conn_at, argc + 1, result);
+    bool done = host_->client_action(fiber, id, st.data() + conn_at, argc + 1, result);
     st.resize(conn_at);
     if (done) st.push_back(std::move(result));
     return done;
@@ -520,7 +522,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
       case Op::Connect:
       case Op::LockEnter:
         // Out of line, so that run() stays small enough for its stack pushes to be inlined.
-        if (!network_op(fiber, in)) {
+        if (!run_suspendable(fiber, in)) {
           fr->pc = pc;
           fiber.budget = budget;
           out.suspended = true;
@@ -531,7 +533,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
       case Op::Log: {
         int count = in.b;
         std::size_t first = st.size() - static_cast<std::size_t>(count);
-        host_.log(static_cast<LogLevel>(in.u8), st[first - 2], st[first - 1], program_.key_sets[in.a],
+        host_->log(static_cast<LogLevel>(in.u8), st[first - 2], st[first - 1], program_.key_sets[in.a],
                   st.data() + first, count);
         drop(st, static_cast<std::size_t>(count) + 1);
         TOP() = Value();
@@ -640,7 +642,7 @@ RunOutcome Interpreter::run(Fiber& fiber) {
         PANIC(e.is_error() ? e.as<ErrorObj>()->message : to_display_string(e));
       }
       case Op::LockExit:
-        if (fiber.locks > 0 && --fiber.locks == 0) host_.lock_release(fiber);
+        if (fiber.locks > 0 && --fiber.locks == 0) host_->lock_release(fiber);
         break;
     }
   }

@@ -1,9 +1,10 @@
 // The bytecode interpreter. A handler runs in a Fiber (its operand stack and call frames), so a
-// handler's position and locals live in data, not on the C++ stack: a later issue can park a fiber
-// at an action that waits on the network and resume it.
+// handler's position and locals live in data, not on the C++ stack: a fiber can be parked at an
+// action that waits on the network and resumed later.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lang/builtins.hpp"
@@ -63,22 +64,29 @@ struct RunOutcome {
 class Interpreter {
  public:
   Interpreter(const Program& program, std::vector<Value>& globals, InterpreterHost& host)
-      : program_(program), globals_(globals), host_(host) {}
+      : program_(program), globals_(globals), default_host_(host), host_(&host) {}
 
-  // The arguments are moved into the callee's frame.
-  RunOutcome call(Fiber& fiber, const Function& fn, Value* args, int argc);
+  // The arguments are moved into the callee's frame. The run's actions, logs and locks go to `host`
+  // (a connection's own runner), or to the interpreter's default host.
+  RunOutcome call(Fiber& fiber, const Function& fn, Value* args, int argc) {
+    return call(fiber, fn, args, argc, default_host_);
+  }
+  RunOutcome call(Fiber& fiber, const Function& fn, Value* args, int argc, InterpreterHost& host);
   // Continues a suspended fiber; `result` is the value of the action it was waiting on.
-  RunOutcome resume(Fiber& fiber, Value result);
+  RunOutcome resume(Fiber& fiber, Value result) { return resume(fiber, std::move(result), default_host_); }
+  RunOutcome resume(Fiber& fiber, Value result, InterpreterHost& host);
   std::int64_t step_budget = kDefaultStepBudget;
 
  private:
   RunOutcome run(Fiber& fiber);
   void concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged);
-  __attribute__((noinline)) bool network_op(Fiber& fiber, const Instr& in);
+  // LOCK, NEW_CONNECTION and remote actions: the instructions that may suspend the fiber.
+  __attribute__((noinline)) bool run_suspendable(Fiber& fiber, const Instr& in);
   StrObj* log_line(std::size_t len);
   const Program& program_;
   std::vector<Value>& globals_;
-  InterpreterHost& host_;
+  InterpreterHost& default_host_;
+  InterpreterHost* host_;  // the host of the run in progress
   // The string of a template that only goes to the log, reused line after line (see log_line).
   Value log_line_;
   std::size_t log_line_room_ = 0;

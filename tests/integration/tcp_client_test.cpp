@@ -4,7 +4,8 @@
 // Flows: tests/flows/client_probe.json (each line a client sends is a command on that connection's own
 // upstream client: connect, send TEXT, read, close, ping; each answered with one line: OK ..., GOT ...,
 // ERR <the error's message>; it logs `reading`, `read done`, `read failed`, and in onClose `onClose read`
-// and `onClose`), tests/flows/client_shared.json (a module-level connection 'backend' shared by every
+// (when its readBytes fails) and `onClose`), tests/flows/client_goodbye.json (onError and onClose that
+// write to the connection's upstream and wait for its answer), tests/flows/client_shared.json (a module-level connection 'backend' shared by every
 // client: each line goes to the backend and its answer back), tests/flows/line_echo.json and
 // examples/tls-chat/tls-chat.json as upstreams.
 //
@@ -53,6 +54,7 @@ std::string source_path(const std::string& rel) { return std::string(FLOWD_SOURC
 std::string probe_flow() { return source_path("tests/flows/client_probe.json"); }
 std::string shared_flow() { return source_path("tests/flows/client_shared.json"); }
 std::string line_echo_flow() { return source_path("tests/flows/line_echo.json"); }
+std::string goodbye_flow() { return source_path("tests/flows/client_goodbye.json"); }
 std::string tls_chat_flow() { return source_path("examples/tls-chat/tls-chat.json"); }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -346,15 +348,14 @@ TEST_F(TcpClientTest, ClientLeavingWhileItsHandlerWaitsGetsOneOnCloseAfterTheHan
   ASSERT_TRUE(peer_a->send("late\n"));
   const std::string done = "message=\"read done\" got=\"late\" client=\"" + a_port + "\"";
   const std::string on_close = "message=\"onClose\" client=\"" + a_port + "\"";
+  ASSERT_TRUE(probe.wait_for_log(done)) << probe.log_tail();
+  // onClose may wait: its readBytes waits for what the upstream sends next.
+  EXPECT_EQ(probe.count_occurrences(on_close), 0u) << "onClose did not wait for the upstream" << probe.log_tail();
+  ASSERT_TRUE(peer_a->send("last\n"));
   ASSERT_TRUE(probe.wait_for_log(on_close)) << probe.log_tail();
   const std::string log = probe.log();
-  ASSERT_NE(log.find(done), std::string::npos) << probe.log_tail();
   EXPECT_LT(log.find(done), log.find(on_close)) << probe.log_tail();
-  // onClose may not wait: its readBytes returns an error at once.
-  EXPECT_NE(log.find("message=\"onClose read\" error=\"readBytes cannot wait in onClose or onError: nothing has "
-                     "arrived from " + where(up.port()) + "\" client=\"" + a_port + "\""),
-            std::string::npos)
-      << probe.log_tail();
+  EXPECT_EQ(probe.count_occurrences("message=\"onClose read\""), 0u) << probe.log_tail();
   EXPECT_TRUE(peer_a->wait_closed()) << "onClose closed A's upstream";
 
   // B is still served, A's onClose ran once, and flowd is alive.
@@ -415,6 +416,98 @@ TEST_F(TcpClientTest, SigtermEndsTheWaitsAndRunsOnCloseForEveryConnection) {
     EXPECT_TRUE(r.closed) << "a client was not disconnected";
   }
   for (auto& p : peers) EXPECT_TRUE(p->wait_closed(deadline_in(2s))) << "an upstream connection was left open";
+}
+
+// (9) onClose may wait: it tells the upstream the client left and waits for the answer, while the
+// flow serves other clients; onClose runs once and closes the upstream.
+TEST_F(TcpClientTest, OnCloseWritesToTheUpstreamAndWaitsForItsAnswer) {
+  TestUpstream up;
+  ASSERT_GT(up.port(), 0);
+  FlowdProcess& flow = start(goodbye_flow(), {"-CupstreamPort=" + std::to_string(up.port()), "--threads=1"});
+  ASSERT_LISTENING(flow);
+
+  LineClient a(flow.port());
+  ASSERT_TRUE(a.connected()) << a.why();
+  const std::string a_port = std::to_string(local_port(a.fd()));
+  ASSERT_TRUE(command(a, "connect", "OK connected"));
+  auto peer = up.accept();
+  ASSERT_TRUE(peer);
+  a.close();
+  // The upstream sees the goodbye; onClose waits for its answer.
+  EXPECT_EQ(peer->read_exact(6 + a_port.size()), "left " + a_port + "\n");
+  LineClient b(flow.port());
+  ASSERT_TRUE(b.connected()) << b.why();
+  EXPECT_TRUE(command(b, "hello", "OK")) << "another client was not served while onClose waited";
+  const std::string on_close = "message=\"onClose\" client=\"" + a_port + "\"";
+  EXPECT_EQ(flow.count_occurrences(on_close), 0u) << "onClose did not wait" << flow.log_tail();
+
+  ASSERT_TRUE(peer->send("bye " + a_port + "\n"));
+  EXPECT_TRUE(flow.wait_for_log("message=\"onClose got\" got=\"bye " + a_port + "\" client=\"" + a_port + "\""))
+      << flow.log_tail();
+  ASSERT_TRUE(flow.wait_for_log(on_close)) << flow.log_tail();
+  EXPECT_TRUE(peer->wait_closed()) << "onClose did not close the upstream";
+  EXPECT_TRUE(command(b, "still there", "OK"));
+  EXPECT_EQ(flow.count_occurrences(on_close), 1u) << flow.log_tail();
+  EXPECT_EQ(flow.count_occurrences("level=ERROR"), 0u) << flow.log_tail();
+}
+
+// (10) onError may wait: onBytes fails, onError asks the upstream and waits; the lines after the failed
+// one are handled once onError is done, in order.
+TEST_F(TcpClientTest, OnErrorWaitsForTheUpstreamAndInputContinuesAfterIt) {
+  TestUpstream up;
+  ASSERT_GT(up.port(), 0);
+  FlowdProcess& flow = start(goodbye_flow(), {"-CupstreamPort=" + std::to_string(up.port())});
+  ASSERT_LISTENING(flow);
+
+  LineClient c(flow.port());
+  ASSERT_TRUE(c.connected()) << c.why();
+  ASSERT_TRUE(command(c, "connect", "OK connected"));
+  auto peer = up.accept();
+  ASSERT_TRUE(peer);
+  ASSERT_TRUE(c.send("fail\r\nafter\r\n"));
+  const std::string told = "error asked to fail\n";
+  EXPECT_EQ(peer->read_exact(told.size()), told);
+  EXPECT_TRUE(flow.wait_for_log("message=\"onBytes returned an error\"")) << flow.log_tail();
+  ASSERT_TRUE(peer->send("noted\n"));
+  EXPECT_TRUE(c.expect_line("ERROR noted"));
+  EXPECT_TRUE(c.expect_line("OK")) << "the line after the failed one was not handled after onError";
+  EXPECT_TRUE(flow.wait_for_log("message=\"onError got\" got=\"noted\"")) << flow.log_tail();
+  EXPECT_TRUE(command(c, "again", "OK"));
+}
+
+// (11) SIGTERM while onClose waits on an upstream that never answers: the wait ends at once with
+// "the server is stopping", onClose finishes (once), and flowd exits long before its drain grace.
+TEST_F(TcpClientTest, SigtermDuringAnOnCloseWaitEndsItAndExitsPromptly) {
+  TestUpstream up;
+  ASSERT_GT(up.port(), 0);
+  FlowdProcess& flow = start(goodbye_flow(), {"-CupstreamPort=" + std::to_string(up.port()), "--drain-grace=1"});
+  ASSERT_LISTENING(flow);
+
+  LineClient c(flow.port());
+  ASSERT_TRUE(c.connected()) << c.why();
+  const std::string port = std::to_string(local_port(c.fd()));
+  ASSERT_TRUE(command(c, "connect", "OK connected"));
+  auto peer = up.accept();
+  ASSERT_TRUE(peer);
+  c.close();
+  EXPECT_EQ(peer->read_exact(6 + port.size()), "left " + port + "\n");
+
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(flow.send_signal(SIGTERM));
+  const auto code = flow.wait_exit(deadline_in(10s));
+  const double took = seconds_since(t0);
+  std::cout << "[figure] SIGTERM with onClose waiting in readBytes: exit after " << took << " s (--drain-grace=1)\n";
+  ASSERT_TRUE(code.has_value()) << "flowd did not exit within 10 s of SIGTERM" << flow.log_tail();
+  EXPECT_EQ(*code, 0) << flow.log_tail();
+  EXPECT_LT(took, 0.9) << "the drain waited for the grace period";
+  EXPECT_TRUE(flow.wait_output_closed()) << flow.log_tail();
+  EXPECT_EQ(flow.count_occurrences("message=\"onClose read failed\" error=\"the server is stopping\" client=\"" +
+                                   port + "\""),
+            1u)
+      << flow.log_tail();
+  EXPECT_EQ(flow.count_occurrences("message=\"onClose\""), 1u) << flow.log_tail();
+  EXPECT_EQ(flow.count_occurrences("grace period over"), 0u) << flow.log_tail();
+  EXPECT_TRUE(peer->wait_closed(deadline_in(2s))) << "the upstream connection was left open";
 }
 
 }  // namespace
