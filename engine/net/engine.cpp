@@ -15,6 +15,7 @@
 #include "net/client.hpp"
 #include "net/listener.hpp"
 #include "net/session.hpp"
+#include "runtime/log_values.hpp"
 
 namespace flowd {
 
@@ -533,7 +534,7 @@ void Engine::session_closed(Worker& w, Session* s) {
 
 void Engine::log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
                  const Value* values, int count) {
-  logger_.write_values(level, program_.module, msg, error, keys, values, count);
+  write_log_values(logger_, level, program_.module, msg, error, keys, values, count);
 }
 
 int Engine::run() {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lang/builtins.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {

@@ -10,6 +10,7 @@
 
 #include "lang/types.hpp"
 #include "runtime/value.hpp"
+#include "support/log_level.hpp"
 
 namespace flowd {
 
@@ -79,7 +80,6 @@ enum class ConnectArg : std::uint8_t {
   Count
 };
 inline constexpr int kConnectArgs = static_cast<int>(ConnectArg::Count);
-enum class LogLevel : std::uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 struct Instr {
   Op op;
