@@ -13,24 +13,8 @@ bool is_numeric(const Type* t) {
 bool is_intlike(const Type* t) { return t->kind == TypeKind::Int || t->kind == TypeKind::Byte; }
 
 const char* op_text(Tok op) {
-  switch (op) {
-    case Tok::Plus: return "+";
-    case Tok::Minus: return "-";
-    case Tok::Star: return "*";
-    case Tok::Slash: return "/";
-    case Tok::Percent: return "%";
-    case Tok::Lt: return "<";
-    case Tok::Le: return "<=";
-    case Tok::Gt: return ">";
-    case Tok::Ge: return ">=";
-    case Tok::EqEq: return "==";
-    case Tok::NotEq: return "!=";
-    case Tok::EqEqEq: return "===";
-    case Tok::NotEqEq: return "!==";
-    case Tok::AndAnd: return "&&";
-    case Tok::OrOr: return "||";
-    default: return "?";
-  }
+  const char* spelling = token_spelling(op);
+  return *spelling ? spelling : "?";
 }
 }  // namespace
 
