@@ -1,5 +1,5 @@
 // The bytecode interpreter. A handler runs in a Fiber (its operand stack and call frames), so a
-// handler's position and locals live in data, not on the C++ stack: a later issue can park a fiber
+// handler's position and locals live in data, not on the C++ stack: the host can park a fiber
 // at an action that waits on the network and resume it.
 #pragma once
 #include <cstdint>
@@ -74,7 +74,8 @@ class Interpreter {
  private:
   RunOutcome run(Fiber& fiber);
   void concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged);
-  __attribute__((noinline)) bool network_op(Fiber& fiber, const Instr& in);
+  // Remote actions, NEW_CONNECTION and LOCK (interpreter_host.cpp): false when the fiber waits.
+  __attribute__((noinline)) bool suspendable_op(Fiber& fiber, const Instr& in);
   StrObj* log_line(std::size_t len);
   const Program& program_;
   std::vector<Value>& globals_;
