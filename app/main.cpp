@@ -11,6 +11,7 @@
 #include "flow/node_kind.hpp"
 #include "flow/node_reference.hpp"
 #include "net/engine.hpp"
+#include "runtime/disassembler.hpp"
 #include "version.hpp"
 
 namespace {
@@ -26,6 +27,7 @@ const char* kUsage = R"(flowd - a low-code flow interpreter for TCP services (Ba
 Usage:
   flowd run FLOW [-Cname=value ...] [options]   load, check and serve a flow
   flowd check FLOW...                           report every error in the flows, serve nothing
+  flowd check --disassemble FLOW...             and print each function's bytecode, with its nodes
   flowd nodes [--format=table|json]             every node kind: group, fields and help
   flowd schema                                  the JSON Schema of flow files (flows/flow.schema.json)
   flowd --help                                  this text
@@ -103,9 +105,17 @@ LoadResult load_and_report(const std::string& path, bool quiet_when_ok) {
 int cmd_check(const std::vector<std::string>& args) {
   if (args.empty()) return usage_error("check needs a flow file");
   int status = kExitOk;
+  bool disassembly = false;
   for (const auto& a : args) {
-    if (a.rfind("-", 0) == 0) return usage_error("unknown option for check: " + a);
-    if (!load_and_report(a, false).ok()) status = kExitFlowError;
+    if (a == "--disassemble") disassembly = true;
+    else if (a.rfind("-", 0) == 0) return usage_error("unknown option for check: " + a);
+  }
+  if (disassembly && args.size() == 1) return usage_error("check needs a flow file");
+  for (const auto& a : args) {
+    if (a == "--disassemble") continue;
+    LoadResult r = load_and_report(a, false);
+    if (!r.ok()) status = kExitFlowError;
+    else if (disassembly) std::printf("\n%s", disassemble(*r.program).c_str());
   }
   std::fflush(stdout);
   return status;

@@ -13,6 +13,7 @@
 #include "flow/loader.hpp"
 #include "flow/node_kind.hpp"
 #include "runtime/interpreter.hpp"
+#include "runtime/log_values.hpp"
 #include "support/log.hpp"
 
 namespace {
@@ -38,7 +39,7 @@ class LoggingHost final : public InterpreterHost {
   LoggingHost() : logger_(LogConfig{}, std::make_shared<spdlog::sinks::null_sink_mt>()) {}
   void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
            const Value* values, int count) override {
-    logger_.write_values(level, "chat", msg, error, keys, values, count);
+    write_log_values(logger_, level, "chat", msg, error, keys, values, count);
   }
 
  private:

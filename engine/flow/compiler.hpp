@@ -12,6 +12,7 @@
 #include "flow/node_kind.hpp"
 #include "lang/ast.hpp"
 #include "lang/builtins.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/program.hpp"
 #include "support/diagnostics.hpp"
 
@@ -26,7 +27,9 @@ struct ModuleContext {
   const NodeRegistry& registry;
   BuiltinTable builtins;
   explicit ModuleContext(Program& p, Diagnostics& d, const NodeRegistry& r)
-      : program(p), diags(d), registry(r), builtins(p) {}
+      : program(p), diags(d), registry(r), builtins(*p.types) {
+    program.natives = link_natives(builtins.native_names());
+  }
   const Type* class_type(std::string_view name) const;
   const Type* resolve_type(const std::string& text, const std::string& pointer);
   int global_index(std::string_view name) const;

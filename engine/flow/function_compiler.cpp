@@ -94,11 +94,13 @@ std::optional<std::string> FunctionCompiler::string_field(const NodeSpec& n, std
 }
 
 bool is_reserved_word(std::string_view s) {
-  static const char* const kReserved[] = {"true", "false", "null", "new", "check", "is", "self", "int", "float",
-                                          "string", "boolean", "byte", "error", "map", "any", "anydata", "var",
-                                          "tcp", "log", "array", "value", "function", "return", "if", "else",
-                                          "while", "foreach", "match", "fail", "lock", "break", "continue"};
-  return std::find(std::begin(kReserved), std::end(kReserved), s) != std::end(kReserved);
+  // The expression language's keywords (lang/tokens.def), and the names of types, modules and statements.
+  static const char* const kReserved[] = {"int", "float", "string", "boolean", "byte", "error", "map", "any",
+                                          "anydata", "var", "tcp", "log", "array", "value", "function", "return",
+                                          "if", "else", "while", "foreach", "match", "fail", "lock", "break",
+                                          "continue"};
+  return keyword_or_identifier(s) != Tok::Ident ||
+         std::find(std::begin(kReserved), std::end(kReserved), s) != std::end(kReserved);
 }
 
 bool is_identifier(std::string_view s) {

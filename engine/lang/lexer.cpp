@@ -168,15 +168,7 @@ class Lexer {
       t.text = std::string(s_.substr(static_cast<std::size_t>(start), i_ - static_cast<std::size_t>(start)));
       return t;
     }
-    Tok k = Tok::Ident;
-    if (name == "true") k = Tok::KwTrue;
-    else if (name == "false") k = Tok::KwFalse;
-    else if (name == "null") k = Tok::KwNull;
-    else if (name == "new") k = Tok::KwNew;
-    else if (name == "check") k = Tok::KwCheck;
-    else if (name == "is") k = Tok::KwIs;
-    else if (name == "self") k = Tok::KwSelf;
-    Token t = make(k, start);
+    Token t = make(keyword_or_identifier(name), start);
     t.text = std::move(name);
     return t;
   }
@@ -330,55 +322,39 @@ std::vector<Token> lex_expression(std::string_view src) { return Lexer(src).run(
 
 const char* token_name(Tok t) {
   switch (t) {
-    case Tok::End: return "end of expression";
-    case Tok::Error: return "error";
-    case Tok::Ident: return "identifier";
-    case Tok::QualIdent: return "qualified name";
-    case Tok::IntLit: return "integer";
-    case Tok::FloatLit: return "float";
-    case Tok::StringLit: return "string";
-    case Tok::Template: return "string template";
-    case Tok::LParen: return "'('";
-    case Tok::RParen: return "')'";
-    case Tok::LBracket: return "'['";
-    case Tok::RBracket: return "']'";
-    case Tok::LBrace: return "'{'";
-    case Tok::RBrace: return "'}'";
-    case Tok::Dot: return "'.'";
-    case Tok::Comma: return "','";
-    case Tok::Colon: return "':'";
-    case Tok::Question: return "'?'";
-    case Tok::Elvis: return "'?:'";
-    case Tok::Bang: return "'!'";
-    case Tok::Plus: return "'+'";
-    case Tok::Minus: return "'-'";
-    case Tok::Star: return "'*'";
-    case Tok::Slash: return "'/'";
-    case Tok::Percent: return "'%'";
-    case Tok::Lt: return "'<'";
-    case Tok::Gt: return "'>'";
-    case Tok::Le: return "'<='";
-    case Tok::Ge: return "'>='";
-    case Tok::EqEq: return "'=='";
-    case Tok::NotEq: return "'!='";
-    case Tok::EqEqEq: return "'==='";
-    case Tok::NotEqEq: return "'!=='";
-    case Tok::AndAnd: return "'&&'";
-    case Tok::OrOr: return "'||'";
-    case Tok::Assign: return "'='";
-    case Tok::Pipe: return "'|'";
-    case Tok::Arrow: return "'->'";
-    case Tok::DotDotDot: return "'...'";
-    case Tok::DotDotLt: return "'..<'";
-    case Tok::KwTrue: return "'true'";
-    case Tok::KwFalse: return "'false'";
-    case Tok::KwNull: return "'null'";
-    case Tok::KwNew: return "'new'";
-    case Tok::KwCheck: return "'check'";
-    case Tok::KwIs: return "'is'";
-    case Tok::KwSelf: return "'self'";
+#define TOKEN(name, description) case Tok::name: return description;
+#define PUNCT(name, spelling) case Tok::name: return "'" spelling "'";
+#define KEYWORD(name, spelling) case Tok::name: return "'" spelling "'";
+#include "lang/tokens.def"
+#undef TOKEN
+#undef PUNCT
+#undef KEYWORD
   }
   return "?";
+}
+
+const char* token_spelling(Tok t) {
+  switch (t) {
+#define TOKEN(name, description) case Tok::name: return "";
+#define PUNCT(name, spelling) case Tok::name: return spelling;
+#define KEYWORD(name, spelling) case Tok::name: return spelling;
+#include "lang/tokens.def"
+#undef TOKEN
+#undef PUNCT
+#undef KEYWORD
+  }
+  return "";
+}
+
+Tok keyword_or_identifier(std::string_view name) {
+#define TOKEN(name, description)
+#define PUNCT(name, spelling)
+#define KEYWORD(kind, spelling) if (name == spelling) return Tok::kind;
+#include "lang/tokens.def"
+#undef TOKEN
+#undef PUNCT
+#undef KEYWORD
+  return Tok::Ident;
 }
 
 }  // namespace flowd

@@ -8,18 +8,13 @@
 namespace flowd {
 
 enum class Tok : std::uint8_t {
-  End, Error,
-  Ident,          // name, also type keywords (string, int, ...)
-  QualIdent,      // module:name, e.g. string:fromBytes (no spaces around ':')
-  IntLit, FloatLit, StringLit,
-  Template,       // string `...` ; text is the raw content between the backticks
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-  Dot, Comma, Colon, Question, Elvis /* ?: */,
-  Bang, Plus, Minus, Star, Slash, Percent,
-  Lt, Gt, Le, Ge, EqEq, NotEq, EqEqEq, NotEqEq,
-  AndAnd, OrOr, Assign, Pipe, Arrow /* -> */, DotDotDot, DotDotLt,
-  // keywords
-  KwTrue, KwFalse, KwNull, KwNew, KwCheck, KwIs, KwSelf,
+#define TOKEN(name, description) name,
+#define PUNCT(name, spelling) name,
+#define KEYWORD(name, spelling) name,
+#include "lang/tokens.def"
+#undef TOKEN
+#undef PUNCT
+#undef KEYWORD
 };
 
 struct Token {
@@ -36,6 +31,11 @@ struct Token {
 // Splits the whole expression up front (expressions are short); the last token is End or Error.
 std::vector<Token> lex_expression(std::string_view src);
 
+// How messages name a token: "identifier", "'+'", "'true'".
 const char* token_name(Tok t);
+// The source text of an operator, punctuator or keyword ("+", "true"); "" for a class of tokens.
+const char* token_spelling(Tok t);
+// The keyword spelled `name`, or Tok::Ident.
+Tok keyword_or_identifier(std::string_view name);
 
 }  // namespace flowd

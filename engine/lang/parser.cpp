@@ -133,8 +133,11 @@ class Parser {
     }
   }
 
-  void expect(Tok k, const char* what) {
-    if (cur().kind != k) fail(cur(), std::string("expected ") + what + ", found " + describe(cur()));
+  // "expected ')' closing the list": the token as the token table names it, then where it belongs.
+  void expect(Tok k, const char* context = nullptr) {
+    if (cur().kind != k)
+      fail(cur(), std::string("expected ") + token_name(k) + (context ? std::string(" ") + context : "") +
+                      ", found " + describe(cur()));
     advance();
   }
 
@@ -181,7 +184,7 @@ class Parser {
         auto e = node(ExprKind::Conditional, start);
         e->kids.push_back(std::move(left));
         e->kids.push_back(expression(kConditional));
-        expect(Tok::Colon, "':' of the conditional expression");
+        expect(Tok::Colon, "of the conditional expression");
         e->kids.push_back(expression(kConditional));
         finish(*e);
         left = std::move(e);
@@ -239,7 +242,7 @@ class Parser {
       type();
       e->type_text = std::string(src_.substr(static_cast<std::size_t>(tstart - base_),
                                              static_cast<std::size_t>(prev_end() - tstart)));
-      expect(Tok::Gt, "'>' closing the type cast");
+      expect(Tok::Gt, "closing the type cast");
       e->kids.push_back(unary());
       --depth_;
       finish(*e);
@@ -250,7 +253,7 @@ class Parser {
 
   std::vector<ExprPtr> call_args() {
     std::vector<ExprPtr> args;
-    expect(Tok::LParen, "'('");
+    expect(Tok::LParen);
     if (cur().kind != Tok::RParen) {
       for (;;) {
         args.push_back(expression(kNone + 1));
@@ -258,7 +261,7 @@ class Parser {
         advance();
       }
     }
-    expect(Tok::RParen, "')' closing the argument list");
+    expect(Tok::RParen, "closing the argument list");
     return args;
   }
 
@@ -293,7 +296,7 @@ class Parser {
         auto ix = node(ExprKind::Index, e->pos + base_);
         ix->kids.push_back(std::move(e));
         ix->kids.push_back(expression(kNone + 1));
-        expect(Tok::RBracket, "']'");
+        expect(Tok::RBracket);
         finish(*ix);
         e = std::move(ix);
         continue;
@@ -386,7 +389,7 @@ class Parser {
         if (++depth_ > kMaxExpressionDepth) fail(cur(), "expression nests too deeply");
         ExprPtr inner = expression(kNone + 1);
         --depth_;
-        expect(Tok::RParen, "')'");
+        expect(Tok::RParen);
         return inner;
       }
       case Tok::LBracket: {
@@ -399,7 +402,7 @@ class Parser {
             advance();
           }
         }
-        expect(Tok::RBracket, "']' closing the list");
+        expect(Tok::RBracket, "closing the list");
         finish(*e);
         return e;
       }
@@ -412,13 +415,13 @@ class Parser {
             if (k.kind != Tok::Ident && k.kind != Tok::StringLit) fail(k, "expected a key (a name or a string)");
             advance();
             e->strings.push_back(k.text);
-            expect(Tok::Colon, "':' after the key");
+            expect(Tok::Colon, "after the key");
             e->kids.push_back(expression(kNone + 1));
             if (cur().kind != Tok::Comma) break;
             advance();
           }
         }
-        expect(Tok::RBrace, "'}' closing the map");
+        expect(Tok::RBrace, "closing the map");
         finish(*e);
         return e;
       }
@@ -528,7 +531,7 @@ class Parser {
       if (++depth_ > kMaxExpressionDepth) fail(cur(), "type nests too deeply");
       TypeSyntax inner = type();
       --depth_;
-      expect(Tok::RParen, "')'");
+      expect(Tok::RParen);
       return inner;
     }
     if (t.kind == Tok::Ident && t.text == "map" && peek().kind == Tok::Lt) {
@@ -537,7 +540,7 @@ class Parser {
       if (++depth_ > kMaxExpressionDepth) fail(cur(), "type nests too deeply");
       TypeSyntax elem = type();
       --depth_;
-      expect(Tok::Gt, "'>' closing map<...>");
+      expect(Tok::Gt, "closing map<...>");
       ts.kind = TypeSyntax::Kind::Map;
       ts.len = prev_end() - base_ - ts.pos;
       ts.args.push_back(std::move(elem));

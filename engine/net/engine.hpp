@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "runtime/log_values.hpp"
 #include "net/config.hpp"
 #include "net/server_context.hpp"
 #include "net/tls.hpp"
@@ -103,7 +104,7 @@ class Engine final : public ConnectionRegistry {
     explicit SettingsHost(ServerContext& context) : context_(context) {}
     void log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
              const Value* values, int count) override {
-      context_.logger().write_values(level, context_.program().module, msg, error, keys, values, count);
+      write_log_values(context_.logger(), level, context_.program().module, msg, error, keys, values, count);
     }
 
    private:

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "net/client_setup.hpp"
+#include "runtime/log_values.hpp"
 
 namespace flowd {
 
@@ -79,7 +80,7 @@ void HandlerRunner::forget() {
 
 void HandlerRunner::log(LogLevel level, const Value& msg, const Value& error, const std::vector<std::string>& keys,
                         const Value* values, int count) {
-  context_.logger().write_values(level, context_.program().module, msg, error, keys, values, count);
+  write_log_values(context_.logger(), level, context_.program().module, msg, error, keys, values, count);
 }
 
 bool HandlerRunner::client_action(Fiber&, ActionId id, Value* args, int, Value& result) {

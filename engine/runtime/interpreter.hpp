@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "lang/builtins.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/program.hpp"
 
 namespace flowd {
@@ -80,7 +80,8 @@ class Interpreter {
  private:
   RunOutcome run(Fiber& fiber);
   void concat_parts(std::vector<Value>& st, std::size_t n, bool only_logged);
-  // LOCK, NEW_CONNECTION and remote actions: the instructions that may suspend the fiber.
+  // LOCK, NEW_CONNECTION and remote actions: the instructions that may suspend the fiber
+  // (interpreter_host.cpp). False when the fiber waits.
   __attribute__((noinline)) bool run_suspendable(Fiber& fiber, const Instr& in);
   StrObj* log_line(std::size_t len);
   const Program& program_;

@@ -10,61 +10,15 @@
 
 #include "lang/types.hpp"
 #include "runtime/value.hpp"
+#include "support/log_level.hpp"
 
 namespace flowd {
 
+// The instructions: runtime/opcodes.def lists each once, with its operands and what it does.
 enum class Op : std::uint8_t {
-  Const,          // push constants[a]
-  Nil, True, False,
-  SmallInt,       // push int b
-  LoadLocal,      // push locals[a]
-  StoreLocal,     // locals[a] = pop
-  LoadField,      // obj = pop; push obj.fields[a]
-  StoreField,     // v = pop; obj = pop; obj.fields[a] = v
-  LoadSelfField,  // push locals[0].fields[a]
-  StoreSelfField, // locals[0].fields[a] = pop
-  LoadGlobal,     // push globals[a]
-  StoreGlobal,    // globals[a] = pop
-  LoadCallerField,// caller = pop; push its field a (CallerField)
-  Pop,
-  AddInt, SubInt, MulInt, DivInt, ModInt, NegInt,
-  AddFloat, SubFloat, MulFloat, DivFloat, ModFloat, NegFloat,
-  Concat,         // string + string
-  Not,
-  Eq, Ne,         // deep equality
-  RefEq, RefNe,   // identity for heap values, equality for simple ones
-  CmpInt,         // a = Cmp code
-  CmpFloat,
-  CmpString,
-  Jump,           // pc = b
-  JumpIfFalse,    // if !pop: pc = b
-  JumpIfTrue,     // if pop: pc = b
-  AndJump,        // if top is false: pc = b (keep), else pop
-  OrJump,         // if top is true: pc = b (keep), else pop
-  ElvisJump,      // if top is not nil: pc = b (keep), else pop
-  Template,       // pop a values, push their concatenation as a string
-  CallNative,     // natives[a], b args
-  Call,           // functions[a], b args
-  New,            // push a new instance of classes[a] (and run its initializer)
-  Check,          // if top is an error: return it from the current function
-  CheckJump,      // if top is an error: drop the operands, locals[a] = it, pc = b (do / on fail)
-  IterNext,       // FOREACH step over locals[a] (collection) and locals[a+1] (index); u8 = IterKind;
-                  // pushes the next element, or pc = b when done
-  IsType,         // v = pop; push (v has type type_tests[a])
-  Cast,           // convert top to the type kind a (numeric conversions)
-  Return,         // return pop
-  ReturnNil,
-  Action,         // remote action a (ActionId) with b args on top of a connection value; client
-                  // actions may suspend the fiber until the network answers
-  Connect,        // NEW_CONNECTION: pops kConnectArgs values, pushes tcp:Client|error (may suspend)
-  Log,            // u8 = level; a = key-name set; b = number of key values (msg, error below them)
-  MakeArray,      // pop b values into a new array
-  MakeMap,        // pop b values, keys from key_sets[a]
-  IndexGet,       // index = pop; container = pop; push container[index] (panics when out of range)
-  IndexSet,       // v = pop; index = pop; container = pop; container[index] = v
-  Panic,          // pop an error and raise it
-  LockEnter,      // LOCK: take the flow's lock (may suspend until it is free); pushes nil
-  LockExit,       // LOCK: leave it (released when the outermost block ends, or the handler does)
+#define OP(name, operands) name,
+#include "runtime/opcodes.def"
+#undef OP
 };
 
 enum class Cmp : std::uint8_t { Lt, Le, Gt, Ge };
@@ -79,7 +33,6 @@ enum class ConnectArg : std::uint8_t {
   Count
 };
 inline constexpr int kConnectArgs = static_cast<int>(ConnectArg::Count);
-enum class LogLevel : std::uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 struct Instr {
   Op op;

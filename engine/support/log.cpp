@@ -7,7 +7,6 @@
 
 #include <array>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <sys/time.h>
@@ -259,41 +258,6 @@ void Logger::write(LogLevel level, std::string_view module, std::string_view mes
   line.clear();
   begin(line, level, module, message);
   for (const auto& f : fields) field(line, f.key, f.value, f.quoted);
-  finish(line, level);
-}
-
-void Logger::write_values(LogLevel level, std::string_view module, const Value& message, const Value& error,
-                          const std::vector<std::string>& keys, const Value* values, int count) {
-  if (!enabled(level)) return;
-  thread_local std::string line;
-  thread_local std::string scratch;
-  line.clear();
-  begin(line, level, module, message.tag() == ValueTag::String ? std::string_view(message.str()) : std::string_view());
-  if (error.is_error()) field(line, "error", error.as<ErrorObj>()->message, true);
-  for (int i = 0; i < count; ++i) {
-    const Value& v = values[i];
-    scratch.clear();
-    bool quoted = true;
-    switch (v.tag()) {
-      case ValueTag::Int:
-      case ValueTag::Boolean:
-        append_display_string(scratch, v);
-        quoted = false;
-        break;
-      case ValueTag::Float:
-        append_display_string(scratch, v);
-        // JSON has no NaN or Infinity: those go as strings.
-        quoted = config_.format == LogFormat::JsonObject && !std::isfinite(v.as_float());
-        break;
-      case ValueTag::Nil:
-        scratch = config_.format == LogFormat::JsonObject ? "null" : "()";
-        quoted = false;
-        break;
-      case ValueTag::Error: scratch = v.as<ErrorObj>()->message; break;
-      default: append_display_string(scratch, v); break;
-    }
-    field(line, keys[static_cast<std::size_t>(i)], scratch, quoted);
-  }
   finish(line, level);
 }
 

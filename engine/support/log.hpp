@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/program.hpp"
+#include "support/log_level.hpp"
 
 namespace spdlog {
 class logger;
@@ -50,15 +50,15 @@ class Logger {
   void write(LogLevel level, std::string_view module, std::string_view message,
              std::initializer_list<LogField> fields = {});
   void write(LogLevel level, std::string_view module, std::string_view message, std::span<const LogField> fields);
-  // A line from a flow's log:print* call: values are flow values.
-  void write_values(LogLevel level, std::string_view module, const Value& message, const Value& error,
-                    const std::vector<std::string>& keys, const Value* values, int count);
   void flush();
 
- private:
+  // The pieces of a line, for writers of other kinds of fields (runtime/log_values.hpp writes flow
+  // values with them): begin, then a field per key-value, then finish writes the line.
   void begin(std::string& line, LogLevel level, std::string_view module, std::string_view message);
   void field(std::string& line, std::string_view key, std::string_view value, bool quoted);
   void finish(std::string& line, LogLevel level);
+
+ private:
 
   LogConfig config_;
   std::shared_ptr<spdlog::logger> out_;

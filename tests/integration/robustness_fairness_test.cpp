@@ -1,4 +1,4 @@
-// Robustness of the real flowd binary when clients send more than it can handle at once (issue 10):
+// Robustness of the real flowd binary when clients send more than it can handle at once:
 // a signal is acted on within milliseconds whatever input is queued; one client's flood costs the
 // others milliseconds, not seconds; clients that read are not cut for what piled up while the loop
 // served someone else; the process's queued output stays under --max-output-total and its memory

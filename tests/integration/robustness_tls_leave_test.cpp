@@ -1,6 +1,6 @@
 // Robustness: TLS clients that leave right after the handshake (a load balancer's TLS health check, a
 // port probe) must never take flowd down. Before MSG_NOSIGNAL, OpenSSL wrote the TLS 1.3 session
-// tickets with write() to a peer that had gone, and SIGPIPE killed the process (issue 10).
+// tickets with write() to a peer that had gone, and SIGPIPE killed the process.
 //
 // Runs the real flowd on examples/tls-chat/tls-chat.json with a certificate made for the test. The
 // test client ignores SIGPIPE itself; flowd is a separate process whose signal dispositions are the

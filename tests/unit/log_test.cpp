@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "runtime/log_values.hpp"
 #include "runtime/value.hpp"
 #include "support/log.hpp"
 
@@ -142,7 +143,7 @@ TEST_F(LogTest, WritesFlowValuesByType) {
   std::vector<std::string> keys = {"n", "f", "b", "s", "nil", "e", "bytes"};
   Value values[] = {Value::integer(-3),   Value::floating(1.5),  Value::boolean(true), Value::string("a b"),
                     Value(),              make_error("gone"),    Value::bytes("AB")};
-  log->write_values(LogLevel::Warn, "chat", Value::string("msg"), make_error("oops \"x\""), keys, values, 7);
+  write_log_values(*log, LogLevel::Warn, "chat", Value::string("msg"), make_error("oops \"x\""), keys, values, 7);
   std::string l = line(*log);
   EXPECT_THAT(l, HasSubstr(" level=WARN "));
   EXPECT_THAT(l, EndsWith(R"( message="msg" error="oops \"x\"" n=-3 f=1.5 b=true s="a b" nil=() e="gone" bytes="[65,66]")"));
@@ -151,7 +152,7 @@ TEST_F(LogTest, WritesFlowValuesByType) {
 TEST_F(LogTest, LeavesOutTheErrorKeyWithoutAnError) {
   auto log = make();
   std::vector<std::string> keys;
-  log->write_values(LogLevel::Info, "chat", Value::string("m"), Value(), keys, nullptr, 0);
+  write_log_values(*log, LogLevel::Info, "chat", Value::string("m"), Value(), keys, nullptr, 0);
   EXPECT_THAT(line(*log), EndsWith(" message=\"m\""));
 }
 
@@ -159,7 +160,7 @@ TEST_F(LogTest, EscapesClientTextInKeyValues) {
   auto log = make();
   std::vector<std::string> keys = {"input"};
   Value values[] = {Value::string("a\nb\x1b")};
-  log->write_values(LogLevel::Info, "chat", Value::string("got"), Value(), keys, values, 1);
+  write_log_values(*log, LogLevel::Info, "chat", Value::string("got"), Value(), keys, values, 1);
   EXPECT_THAT(line(*log), EndsWith(R"( input="a\nb\u001b")"));
 }
 
@@ -172,7 +173,7 @@ TEST_F(LogTest, DropsLinesBelowTheLevel) {
   EXPECT_TRUE(log->enabled(LogLevel::Error));
   log->write(LogLevel::Debug, "chat", "hidden");
   std::vector<std::string> keys;
-  log->write_values(LogLevel::Debug, "chat", Value::string("hidden too"), Value(), keys, nullptr, 0);
+  write_log_values(*log, LogLevel::Debug, "chat", Value::string("hidden too"), Value(), keys, nullptr, 0);
   EXPECT_EQ(text(*log), "");
   log->write(LogLevel::Info, "chat", "shown");
   EXPECT_THAT(line(*log), HasSubstr("message=\"shown\""));
@@ -240,7 +241,7 @@ TEST_F(LogTest, WritesFlowValuesAsJsonMembers) {
   auto log = make(LogLevel::Info, LogFormat::JsonObject);
   std::vector<std::string> keys = {"n", "f", "ok", "s"};
   Value values[] = {Value::integer(7), Value::floating(0.25), Value::boolean(false), Value::string("x\ny")};
-  log->write_values(LogLevel::Error, "chat", Value::string("failed"), make_error("boom"), keys, values, 4);
+  write_log_values(*log, LogLevel::Error, "chat", Value::string("failed"), make_error("boom"), keys, values, 4);
   std::string l = line(*log);
   ASSERT_TRUE(nlohmann::json::accept(l)) << l;
   nlohmann::json j = nlohmann::json::parse(l);
@@ -257,7 +258,7 @@ TEST_F(LogTest, WritesNilAsValidJson) {
   auto log = make(LogLevel::Info, LogFormat::JsonObject);
   std::vector<std::string> keys = {"k"};
   Value values[] = {Value()};
-  log->write_values(LogLevel::Info, "chat", Value::string("m"), Value(), keys, values, 1);
+  write_log_values(*log, LogLevel::Info, "chat", Value::string("m"), Value(), keys, values, 1);
   std::string l = line(*log);
   EXPECT_TRUE(nlohmann::json::parse(l)["k"].is_null());
 }
@@ -266,7 +267,7 @@ TEST_F(LogTest, WritesNonFiniteFloatsAsValidJson) {
   auto log = make(LogLevel::Info, LogFormat::JsonObject);
   std::vector<std::string> keys = {"x"};
   Value values[] = {Value::floating(std::nan(""))};
-  log->write_values(LogLevel::Info, "chat", Value::string("m"), Value(), keys, values, 1);
+  write_log_values(*log, LogLevel::Info, "chat", Value::string("m"), Value(), keys, values, 1);
   std::string l = line(*log);
   EXPECT_TRUE(nlohmann::json::accept(l));
 }
