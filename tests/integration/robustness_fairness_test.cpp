@@ -40,6 +40,20 @@
 namespace flowd::test {
 namespace {
 
+// A sanitizer's own memory (ASan's quarantine of freed blocks, TSan's shadow) dwarfs flowd's: under one,
+// the memory figures are printed but not held to the bounds, which are about flowd's allocations.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerBuild = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
 using namespace std::chrono_literals;
 
 const std::string kNamePrompt = "Enter your name:";
@@ -335,10 +349,14 @@ TEST_F(RobustnessFairness, BroadcastUnderLoadStaysUnderAMemoryBound) {
          std::to_string(after / 1024) + " MiB (1 s after the last delivery); reading clients cut " + std::to_string(readers_cut) +
          "; output-limit cuts " + std::to_string(silent_cut) + " (of " + std::to_string(kSilent) + " silent)");
   EXPECT_EQ(sent, kFlooders * kFloodEach);
-  EXPECT_LT(peak, kPeakBoundKib) << "bound: 64 MiB";
+  if (!kSanitizerBuild) {
+    EXPECT_LT(peak, kPeakBoundKib) << "bound: 64 MiB";
+  }
   EXPECT_EQ(readers_cut, 0u);
   EXPECT_LE(silent_cut, kSilent);
-  EXPECT_LT(after, before + 16 * 1024) << "memory not returned after the peak";
+  if (!kSanitizerBuild) {
+    EXPECT_LT(after, before + 16 * 1024) << "memory not returned after the peak";
+  }
 }
 
 // The process's output budget: clients that do not read, each under its own (huge) limit, together
@@ -373,7 +391,9 @@ TEST_F(RobustnessFairness, OutputBudgetCutsTheSlowestConsumersFirst) {
          std::to_string(peak / 1024) + " MiB; a reading client's echo max " + fixed(max_rt, 2) + " ms");
   EXPECT_GE(budget_cuts, 1u);
   EXPECT_FALSE(clients[reader].ended());
-  EXPECT_LT(peak, before + 64 * 1024);
+  if (!kSanitizerBuild) {
+    EXPECT_LT(peak, before + 64 * 1024);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
